@@ -1,0 +1,143 @@
+/**
+ * Normalization of an intake draft before validation: what reaches triage is comparable across channels.
+ * - full-width ASCII (Ａ１＠) → half-width where it matters (phones, emails, house numbers), but Chinese punctuation in
+ *   free text (，。) is kept: citizens wrote it, and the department reads it;
+ * - whitespace collapsed, control and bidi-override characters removed (hostile text must not reorder what staff see);
+ * - phones to E.164 with libphonenumber-js, default region CN;
+ * - trimming and length limits with clear, coded errors (never silent truncation of what a citizen wrote).
+ */
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { CityLoopError } from '../errors.ts';
+import { IntakeRequest, LIMITS } from './schema.ts';
+
+/** Full-width forms U+FF01..U+FF5E map to ASCII 0x21..0x7E; U+3000 ideographic space to a space. */
+export function toHalfWidth(s: string): string {
+  return s.replace(/[\uFF01-\uFF5E\u3000]/g, (ch) => {
+    const c = ch.charCodeAt(0);
+    return c === 0x3000 ? ' ' : String.fromCharCode(c - 0xfee0);
+  });
+}
+
+// C0/C1 controls except \t \n, zero-width and bidi controls (RLO/LRO/isolates), BOM, and lone surrogates.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const UNSAFE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Free text: keep line breaks (at most two in a row), collapse other runs of whitespace, strip unsafe characters. */
+export function cleanText(s: string): string {
+  return s
+    .replace(/\r\n?/g, '\n')
+    .replace(UNSAFE, '')
+    .replace(LONE_SURROGATE, '\uFFFD')
+    .replace(/[ \t\u00A0\u3000]+/g, ' ')
+    .replace(/ *\n */g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/** A one-line field (title, name, address): no line breaks at all. */
+export function cleanLine(s: string): string {
+  return cleanText(s).replace(/\s+/g, ' ');
+}
+
+/** Address text: half-width digits and letters so `和平路８８号` and `和平路88号` are the same place. */
+export function cleanAddress(s: string): string {
+  return cleanLine(toHalfWidth(s));
+}
+
+/**
+ * Phone to E.164. Chinese mobiles (1xx xxxx xxxx) and landlines with area code (0755-12345678) parse with region CN;
+ * `+852`/`+886` and other international numbers keep their own country.
+ */
+export function normalizePhone(raw: string): string {
+  const s = toHalfWidth(raw).replace(/[\s\-()（）]/g, '');
+  const parsed = parsePhoneNumberFromString(s, 'CN');
+  if (!parsed?.isPossible()) {
+    throw new CityLoopError('INVALID_PHONE', `电话号码无效 invalid phone number: ${raw.slice(0, 40)}`, 400, {
+      field: 'citizen.phone',
+    });
+  }
+  return parsed.number;
+}
+
+export function normalizeEmail(raw: string): string {
+  const s = toHalfWidth(raw).trim();
+  const at = s.lastIndexOf('@');
+  if (at < 1 || at === s.length - 1 || /\s/.test(s)) {
+    throw new CityLoopError('INVALID_EMAIL', `邮箱地址无效 invalid email address: ${raw.slice(0, 60)}`, 400, {
+      field: 'citizen.email',
+    });
+  }
+  // The domain is case-insensitive; the local part is the mailbox owner's business.
+  return `${s.slice(0, at)}@${s.slice(at + 1).toLowerCase()}`;
+}
+
+function limit(field: string, value: string, max: number): string {
+  if ([...value].length > max) {
+    throw new CityLoopError('FIELD_TOO_LONG', `${field} 超过 ${max} 字 is longer than ${max} characters`, 400, {
+      field,
+      max,
+    });
+  }
+  return value;
+}
+
+export type IntakeDraft = Record<string, unknown>;
+
+/**
+ * Cleans a draft (any channel, already mapped to the IntakeRequest field names) and validates it.
+ * Throws CityLoopError `VALIDATION_FAILED` with zod's issues, or a field-specific code.
+ */
+export function normalizeIntake(draft: IntakeDraft): IntakeRequest {
+  // biome-ignore lint/suspicious/noExplicitAny: a draft is untyped input, narrowed field by field below
+  const d = structuredClone(draft) as Record<string, any>;
+  if (typeof d.title === 'string') d.title = limit('title', cleanLine(d.title), LIMITS.title);
+  if (typeof d.text === 'string') d.text = limit('text', cleanText(d.text), LIMITS.text);
+  if (d.citizen && typeof d.citizen === 'object') {
+    const c = d.citizen;
+    for (const k of ['name', 'phone', 'email', 'openid'] as const) {
+      if (typeof c[k] === 'string' && cleanLine(c[k]) === '') delete c[k];
+    }
+    if (typeof c.name === 'string') c.name = limit('citizen.name', cleanLine(c.name), LIMITS.name);
+    if (typeof c.phone === 'string') c.phone = normalizePhone(c.phone);
+    if (typeof c.email === 'string') c.email = normalizeEmail(c.email);
+    if (typeof c.openid === 'string') c.openid = cleanLine(c.openid);
+  }
+  if (d.location && typeof d.location === 'object') {
+    const l = d.location;
+    for (const k of ['address', 'district', 'street'] as const) {
+      if (typeof l[k] === 'string') {
+        l[k] = cleanAddress(l[k]);
+        if (l[k] === '') delete l[k];
+      }
+    }
+    if (typeof l.address === 'string') limit('location.address', l.address, LIMITS.address);
+    for (const k of ['lat', 'lon'] as const) {
+      if (typeof l[k] === 'string' && l[k].trim() !== '' && Number.isFinite(Number(l[k]))) l[k] = Number(l[k]);
+    }
+    if (Object.keys(l).length === 0) delete d.location;
+  }
+  if (typeof d.title !== 'string' || d.title === '') {
+    // A title is required by the form; derive one from the text as agents do (the first clause).
+    if (typeof d.text === 'string' && d.text !== '') d.title = deriveTitle(d.text);
+  }
+  const parsed = IntakeRequest.safeParse(d);
+  if (!parsed.success) {
+    throw new CityLoopError(
+      'VALIDATION_FAILED',
+      '诉求内容不完整或格式错误 the request is incomplete or malformed',
+      400,
+      {
+        issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      },
+    );
+  }
+  return parsed.data;
+}
+
+/** The first clause of the text, at most 30 characters: how agents title a call. */
+export function deriveTitle(text: string): string {
+  const first = cleanLine(text).split(/[。！？!?；;\n]/)[0] ?? '';
+  const chars = [...first.trim()];
+  return chars.length > 30 ? `${chars.slice(0, 30).join('')}…` : chars.join('') || '市民诉求';
+}

@@ -1,0 +1,104 @@
+/**
+ * Ports: the small interfaces the core needs from the world. AWS adapters live in `adapters/`, in-memory ones in
+ * `core/memory/` (tests, CLI replays).
+ */
+import type { Case } from './case.ts';
+import type { TrackingNo } from './ids.ts';
+import type { IntakeRequest } from './intake/schema.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** A report: one citizen's submission on one channel, as accepted. */
+export interface StoredReport {
+  trackingNo: TrackingNo;
+  /** `<channel>#<channelMessageId>`: the idempotency key. */
+  idemKey: string;
+  request: IntakeRequest;
+  acceptedAt: string;
+  /** Set when triage attached this report to a case other than its own (a repeat or an incident). */
+  caseId?: string;
+  relation?: 'new' | 'resubmission' | 'repeat' | 'incident';
+}
+
+export type PutReportResult = { created: true; report: StoredReport } | { created: false; report: StoredReport };
+
+export interface ReportStore {
+  /** Stores the report unless one with the same idemKey exists (then returns that one). One conditional write. */
+  putReportIfAbsent(report: StoredReport): Promise<PutReportResult>;
+  getReportByTrackingNo(trackingNo: string): Promise<StoredReport | undefined>;
+  getReportByIdemKey(idemKey: string): Promise<StoredReport | undefined>;
+  /** Records which case a report ended up on (repeats and incidents). */
+  linkReport(idemKey: string, caseId: string, relation: NonNullable<StoredReport['relation']>): Promise<void>;
+}
+
+export type PutCaseResult = { created: true } | { created: false; existing: Case };
+
+export interface CaseStore {
+  /** Creates the case unless it exists. One conditional write. */
+  createCase(c: Case): Promise<PutCaseResult>;
+  getCase(caseId: string): Promise<Case | undefined>;
+  /**
+   * Replaces the case if its version is still `expectedVersion` (optimistic concurrency: one conditional write).
+   * Returns false when someone else changed it first.
+   */
+  replaceCase(c: Case, expectedVersion: number): Promise<boolean>;
+  /** Marks the case's current version as announced on the bus. */
+  markAnnounced(caseId: string, version: number): Promise<void>;
+  listDepartmentCases(department: string, opts?: { state?: string; limit?: number }): Promise<Case[]>;
+}
+
+export interface SequenceStore {
+  /** Atomically reserves `size` numbers of the day's sequence, returning the first. */
+  reserveSequence(day: string, size: number): Promise<number>;
+}
+
+export interface BusEvent {
+  detailType: string;
+  detail: Record<string, unknown>;
+  /** Case id, for tracing; becomes the event's `resources`. */
+  resources?: string[];
+}
+
+export interface Bus {
+  /**
+   * Puts events in batches of ≤10, re-sending only failed entries; returns the indexes of the events that still
+   * failed after the retries.
+   */
+  publish(events: BusEvent[]): Promise<{ failed: number[] }>;
+}
+
+export interface QueueMessage {
+  id: string;
+  body: string;
+}
+
+export interface WorkQueue {
+  send(queueId: string, bodies: string[]): Promise<void>;
+}
+
+/** Raw inputs and attachments: S3 on AWS, files under the data folder locally. */
+export interface BlobStore {
+  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  get(key: string): Promise<Uint8Array | undefined>;
+}
+
+/** A message to a citizen on their channel (email acknowledgement, SMS, WeChat subscribe message). */
+export interface OutboundMessage {
+  channel: 'email' | 'sms' | 'wechat';
+  to: string;
+  subject?: string;
+  text: string;
+  /** A complete RFC 5322 message for email, when the caller built one (threading headers). */
+  raw?: Uint8Array;
+  trackingNo?: string;
+  caseId?: string;
+  kind: string;
+}
+
+export interface Outbox {
+  send(message: OutboundMessage): Promise<void>;
+}
