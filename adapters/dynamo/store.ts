@@ -1,0 +1,391 @@
+/**
+ * The single-table DynamoDB store (layout in core/topology.ts). Each item keeps its full document as JSON in `doc`
+ * plus the few top-level attributes that conditions and indexes need (`version`, `state`, key attributes).
+ * Every change is one conditional single-item write: no transactions (they cost double, and dynalite lacks them).
+ */
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { dateOfDay, dayNumber, type IsoDate } from '#core/calendar/shanghai-time.ts';
+import type { Case } from '#core/case.ts';
+import type {
+  CaseStore,
+  PutCaseResult,
+  PutReportResult,
+  ReportStore,
+  SequenceStore,
+  StoredReport,
+} from '#core/ports.ts';
+import { citizenKey } from '#core/privacy.ts';
+import type { AggregateSink } from '#core/sla/case-metrics.ts';
+import { caseDueKey, dueShardPk } from '#core/sla/due-key.ts';
+import { type AggregateDelta, type AggregateRecord, COUNTER_NAMES, DIMENSIONS } from '#core/sla/metrics.ts';
+import type { DueCursor, DuePage } from '#core/sla/sweep-task.ts';
+
+const reportPk = (idemKey: string) => `RPT#${idemKey}`;
+const casePk = (caseId: string) => `CASE#${caseId}`;
+
+/** `<state>#<due or received>`: a department's list sorted by deadline within a state. */
+export const deptSortKey = (c: Case): string => {
+  const due = (c.deadlines as { resolveDue?: string } | undefined)?.resolveDue ?? c.receivedAt;
+  return `${c.state}#${due}#${c.caseId}`;
+};
+
+/** Daily aggregates (考核评价): one item per (day, department, category, street, channel), read by day. */
+const aggregatePk = (day: IsoDate) => `AGGDAY#${day}`;
+/** Reports read at most this many days (ten years) in one call. */
+const MAX_REPORT_DAYS = 3660;
+
+export class DynamoStore implements ReportStore, CaseStore, SequenceStore, AggregateSink {
+  constructor(
+    private readonly db: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async putReportIfAbsent(report: StoredReport): Promise<PutReportResult> {
+    const cit = citizenKey(report.request.citizen);
+    const item = {
+      pk: reportPk(report.idemKey),
+      sk: 'RPT',
+      gsi1pk: `TN#${report.trackingNo}`,
+      gsi1sk: 'RPT',
+      ...(cit ? { gsi2pk: `CIT#${cit}`, gsi2sk: report.acceptedAt } : {}),
+      doc: JSON.stringify(report),
+    };
+    try {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall(item, { removeUndefinedValues: true }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { created: true, report };
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      const existing = await this.getReportByIdemKey(report.idemKey);
+      if (!existing) throw new Error(`report ${report.idemKey} exists but cannot be read`);
+      return { created: false, report: existing };
+    }
+  }
+
+  async getReportByIdemKey(idemKey: string): Promise<StoredReport | undefined> {
+    const out = await this.db.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: reportPk(idemKey), sk: 'RPT' }),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? readReport(unmarshall(out.Item)) : undefined;
+  }
+
+  async getReportByTrackingNo(trackingNo: string): Promise<StoredReport | undefined> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': `TN#${trackingNo}` }),
+        Limit: 1,
+      }),
+    );
+    const item = out.Items?.[0];
+    return item ? readReport(unmarshall(item)) : undefined;
+  }
+
+  async listReportsOfCitizen(key: string, limit = 20): Promise<StoredReport[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': `CIT#${key}` }),
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((i) => readReport(unmarshall(i)));
+  }
+
+  async linkReport(idemKey: string, caseId: string, relation: NonNullable<StoredReport['relation']>): Promise<void> {
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: reportPk(idemKey), sk: 'RPT' }),
+        UpdateExpression: 'SET caseId = :c, relation = :r',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: marshall({ ':c': caseId, ':r': relation }),
+      }),
+    );
+  }
+
+  async createCase(c: Case): Promise<PutCaseResult> {
+    try {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall(caseItem(c), { removeUndefinedValues: true }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { created: true };
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      const existing = await this.getCase(c.caseId);
+      if (!existing) throw new Error(`case ${c.caseId} exists but cannot be read`);
+      return { created: false, existing };
+    }
+  }
+
+  async getCase(caseId: string): Promise<Case | undefined> {
+    const out = await this.db.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: casePk(caseId), sk: 'CASE' }),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? readCase(unmarshall(out.Item)) : undefined;
+  }
+
+  async replaceCase(c: Case, expectedVersion: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall(caseItem(c), { removeUndefinedValues: true }),
+          ConditionExpression: '#v = :expected',
+          ExpressionAttributeNames: { '#v': 'version' },
+          ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) return false;
+      throw e;
+    }
+  }
+
+  async markAnnounced(caseId: string, version: number): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: casePk(caseId), sk: 'CASE' }),
+          UpdateExpression: 'SET announcedVersion = :v',
+          // Never move the mark backwards, and never mark a version that a later write replaced.
+          ConditionExpression: '#v = :v AND (attribute_not_exists(announcedVersion) OR announcedVersion < :v)',
+          ExpressionAttributeNames: { '#v': 'version' },
+          ExpressionAttributeValues: marshall({ ':v': version }),
+        }),
+      );
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+    }
+  }
+
+  async listDepartmentCases(department: string, opts: { state?: string; limit?: number } = {}): Promise<Case[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'gsi3',
+        KeyConditionExpression: opts.state ? 'gsi3pk = :pk AND begins_with(gsi3sk, :st)' : 'gsi3pk = :pk',
+        ExpressionAttributeValues: marshall({
+          ':pk': `DEPT#${department}`,
+          ...(opts.state ? { ':st': `${opts.state}#` } : {}),
+        }),
+        Limit: opts.limit ?? 100,
+      }),
+    );
+    return (out.Items ?? []).map((i) => readCase(unmarshall(i)));
+  }
+
+  async reserveSequence(day: string, size: number): Promise<number> {
+    const out = await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: `SEQ#${day}`, sk: 'SEQ' }),
+        UpdateExpression: 'ADD seq :n',
+        ExpressionAttributeValues: marshall({ ':n': size }),
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const last = Number(out.Attributes?.seq?.N);
+    if (!Number.isFinite(last)) throw new Error('sequence reservation returned no value');
+    return last - size + 1;
+  }
+
+  /**
+   * One page of the sparse due index (GSI `due`) of one shard: entries due at or before `upperBound`
+   * (`dueQueryUpperBound(now)`), earliest first. Eventually consistent: the sweep re-reads each case.
+   */
+  async queryDue(shard: number, upperBound: string, limit: number, after?: DueCursor): Promise<DuePage> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'due',
+        KeyConditionExpression: 'duePk = :pk AND dueSk <= :ub',
+        ProjectionExpression: 'pk, sk, duePk, dueSk, #v',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: marshall({ ':pk': dueShardPk(shard), ':ub': upperBound }),
+        Limit: limit,
+        ...(after ? { ExclusiveStartKey: marshall(after) } : {}),
+      }),
+    );
+    const entries = (out.Items ?? []).map((i) => {
+      const item = unmarshall(i);
+      const pk = String(item.pk);
+      return {
+        sk: String(item.dueSk),
+        caseId: pk.startsWith('CASE#') ? pk.slice(5) : pk,
+        version: typeof item.version === 'number' ? item.version : undefined,
+      };
+    });
+    return { entries, cursor: out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey) : undefined };
+  }
+
+  /**
+   * ADDs each delta to its daily aggregate item (`AGGDAY#<day>` / `<aggregate id>`), one UpdateItem per item, no
+   * read. With a `token` (`<caseId>@<version>`), an item that already counted that transition is skipped, so a
+   * retried transition counts once; the token set stays on the item (about 20 bytes per transition).
+   */
+  async addToAggregates(
+    deltas: readonly AggregateDelta[],
+    token?: string,
+  ): Promise<{ applied: number; skipped: number }> {
+    let applied = 0;
+    let skipped = 0;
+    await Promise.all(
+      deltas.map(async (d) => {
+        const names: Record<string, string> = {};
+        const values: Record<string, unknown> = {};
+        const set: string[] = [];
+        const add: string[] = [];
+        for (const [i, f] of (['day', ...DIMENSIONS] as const).entries()) {
+          names[`#k${i}`] = f;
+          values[`:k${i}`] = d.key[f];
+          set.push(`#k${i} = :k${i}`);
+        }
+        for (const [i, [name, amount]] of Object.entries(d.counters).entries()) {
+          if (!amount) continue;
+          names[`#c${i}`] = name;
+          values[`:c${i}`] = amount;
+          add.push(`#c${i} :c${i}`);
+        }
+        if (add.length === 0) return;
+        if (token) {
+          names['#applied'] = 'applied';
+          values[':tok'] = new Set([token]);
+          values[':t'] = token;
+          add.push('#applied :tok');
+        }
+        try {
+          await this.db.send(
+            new UpdateItemCommand({
+              TableName: this.table,
+              Key: marshall({ pk: aggregatePk(d.key.day), sk: d.id }),
+              UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}`,
+              ...(token ? { ConditionExpression: 'NOT contains(#applied, :t)' } : {}),
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: marshall(values),
+            }),
+          );
+          applied++;
+        } catch (e) {
+          if (!(e instanceof ConditionalCheckFailedException)) throw e;
+          skipped++;
+        }
+      }),
+    );
+    return { applied, skipped };
+  }
+
+  /** Every daily aggregate of the days `from`..`to` (inclusive, YYYY-MM-DD): one query per day, never a case read. */
+  async listAggregates(from: IsoDate, to: IsoDate): Promise<AggregateRecord[]> {
+    const first = dayNumber(from);
+    const last = dayNumber(to);
+    if (last < first) return [];
+    if (last - first >= MAX_REPORT_DAYS) throw new RangeError(`at most ${MAX_REPORT_DAYS} days per report`);
+    const fields = ['day', ...DIMENSIONS, ...COUNTER_NAMES];
+    const names = Object.fromEntries(fields.map((f, i) => [`#f${i}`, f]));
+    const days = Array.from({ length: last - first + 1 }, (_, i) => dateOfDay(first + i));
+    const out: AggregateRecord[][] = new Array(days.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < days.length) {
+        const i = next++;
+        const rows: AggregateRecord[] = [];
+        let start: Record<string, unknown> | undefined;
+        do {
+          const page = await this.db.send(
+            new QueryCommand({
+              TableName: this.table,
+              KeyConditionExpression: 'pk = :pk',
+              ProjectionExpression: Object.keys(names).join(', '),
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: marshall({ ':pk': aggregatePk(days[i] as IsoDate) }),
+              ...(start ? { ExclusiveStartKey: marshall(start) } : {}),
+            }),
+          );
+          for (const item of page.Items ?? []) rows.push(readAggregate(unmarshall(item)));
+          start = page.LastEvaluatedKey ? unmarshall(page.LastEvaluatedKey) : undefined;
+        } while (start);
+        out[i] = rows;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, days.length) }, worker));
+    return out.flat();
+  }
+}
+
+function readAggregate(item: Record<string, unknown>): AggregateRecord {
+  const r = {
+    day: String(item.day),
+    department: String(item.department ?? '-'),
+    category: String(item.category ?? '-'),
+    street: String(item.street ?? '-'),
+    channel: String(item.channel ?? '-'),
+  } as AggregateRecord;
+  for (const n of COUNTER_NAMES) r[n] = typeof item[n] === 'number' ? (item[n] as number) : 0;
+  return r;
+}
+
+function caseItem(c: Case): Record<string, unknown> {
+  const { announcedVersion, ...doc } = c;
+  return {
+    pk: casePk(c.caseId),
+    sk: 'CASE',
+    version: c.version,
+    state: c.state,
+    announcedVersion,
+    ...(c.department ? { gsi3pk: `DEPT#${c.department}`, gsi3sk: deptSortKey(c) } : {}),
+    // Sparse due index: only cases with a timer to come (or an alarm owed) carry a key; the sweep reads those.
+    ...dueAttributes(c),
+    doc: JSON.stringify(doc),
+  };
+}
+
+function dueAttributes(c: Case): { duePk?: string; dueSk?: string } {
+  const due = caseDueKey(c);
+  return due ? { duePk: due.pk, dueSk: due.sk } : {};
+}
+
+function readCase(item: Record<string, unknown>): Case {
+  const doc = JSON.parse(String(item.doc)) as Case;
+  doc.announcedVersion = Number(item.announcedVersion ?? 0);
+  return doc;
+}
+
+function readReport(item: Record<string, unknown>): StoredReport {
+  const doc = JSON.parse(String(item.doc)) as StoredReport;
+  if (typeof item.caseId === 'string') doc.caseId = item.caseId;
+  if (typeof item.relation === 'string') doc.relation = item.relation as StoredReport['relation'];
+  return doc;
+}

@@ -1,0 +1,36 @@
+/**
+ * Outbox on AWS: email through SES v2 (raw MIME when the caller built it, to keep threading headers). SMS and WeChat
+ * subscribe messages go to the notify queue for the channel senders (`NOTIFY` messages), so a slow provider never
+ * holds up a case transition.
+ */
+import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import type { OutboundMessage, Outbox, WorkQueue } from '#core/ports.ts';
+
+export class SesOutbox implements Outbox {
+  constructor(
+    private readonly ses: SESv2Client,
+    private readonly from: string,
+    private readonly queue: WorkQueue,
+  ) {}
+
+  async send(m: OutboundMessage): Promise<void> {
+    if (m.channel !== 'email') {
+      await this.queue.send('notify', [JSON.stringify(m)]);
+      return;
+    }
+    await this.ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: this.from,
+        Destination: { ToAddresses: [m.to] },
+        Content: m.raw
+          ? { Raw: { Data: m.raw } }
+          : {
+              Simple: {
+                Subject: { Data: m.subject ?? '', Charset: 'UTF-8' },
+                Body: { Text: { Data: m.text, Charset: 'UTF-8' } },
+              },
+            },
+      }),
+    );
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * 巡检 (sweep), every minute: the place where timers fire. Later features register their sweeps here.
+ * Registered: `sla` (deadlines: warnings, breaches, 催办 chases, provisional-calendar alarms; and announcements owed
+ * by the cases it touches), see `core/sla/sweep-task.ts`. The instant is the runtime's clock (tests inject one).
+ */
+import middy from '@middy/core';
+import { defaultCalendar } from '#core/calendar/default.ts';
+import { runSlaSweep } from '#core/sla/sweep-task.ts';
+import { defaultDepartments } from '#core/taxonomy/defaults.ts';
+import { log } from './lib/log.ts';
+import { getRuntime } from './lib/runtime.ts';
+
+export interface SweepResult {
+  checked: number;
+  emitted: number;
+  /** Task-specific counts (fired, stale, lost …). */
+  [detail: string]: number;
+}
+
+export type SweepTask = (now: Date) => Promise<SweepResult>;
+
+const tasks: { name: string; run: SweepTask }[] = [];
+
+export function registerSweep(name: string, run: SweepTask): void {
+  if (!tasks.some((t) => t.name === name)) tasks.push({ name, run });
+}
+
+const departmentName = (id: string | undefined) => defaultDepartments.find((d) => d.id === id)?.name;
+
+registerSweep('sla', async (now) => {
+  const rt = getRuntime();
+  const result = await runSlaSweep(
+    {
+      queryDue: (shard, bound, limit, after) => rt.store.queryDue(shard, bound, limit, after),
+      getCase: (id) => rt.store.getCase(id),
+      replaceCase: (c, v) => rt.store.replaceCase(c, v),
+      markAnnounced: (id, v) => rt.store.markAnnounced(id, v),
+      publish: (events) => rt.bus.publish(events),
+      departmentName,
+    },
+    now,
+    {
+      coveredUntil: defaultCalendar().coveredUntil,
+      onError: (caseId, e) => log.error('sla sweep failed for a case', { caseId, error: (e as Error)?.message }),
+    },
+  );
+  if (result.checked > 0) log.info('sla sweep', { ...result });
+  return { ...result };
+});
+
+export async function sweepHandler(): Promise<Record<string, SweepResult>> {
+  const now = getRuntime().clock.now();
+  const out: Record<string, SweepResult> = {};
+  for (const t of tasks) {
+    try {
+      out[t.name] = await t.run(now);
+    } catch (e) {
+      log.error('sweep task failed', { task: t.name, error: (e as Error).message });
+    }
+  }
+  return out;
+}
+
+export const handler = middy().handler(sweepHandler);
