@@ -1,0 +1,723 @@
+/**
+ * The CityLoop stack, built from the one topology (`core/topology.ts`): the same queues, rules and functions the local
+ * stack runs. Nothing here knows a department by name; add one to `config/departments.json` and it gets a queue, a DLQ,
+ * a rule, an alarm, a Cognito group, an IAM role and an output.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Tags, Token, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { rules } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import type { Department } from '#core/taxonomy/types.ts';
+import { departmentQueueId, type FunctionSpec, type RouteSpec, type Topology } from '#core/topology.ts';
+import { CityLoopFunction, PROJECT_ROOT } from './function.ts';
+
+/** Cognito groups the handlers check (`cognito:groups` claim). */
+export const AGENTS_GROUP = 'agents';
+export const SUPERVISORS_GROUP = 'supervisors';
+export const departmentGroup = (departmentId: string): string => `dept-${departmentId}`;
+
+/** AWS guidance for Lambda event sources: visibility timeout ≥ 6× the consumer's timeout. */
+const VISIBILITY_FACTOR = 6;
+/** Rule targets: EventBridge's maximum, stated so nobody lowers it by accident; then the rule DLQ. */
+const TARGET_RETRY_ATTEMPTS = 185;
+const TARGET_MAX_EVENT_AGE = Duration.hours(24);
+/**
+ * 督办 items (SLA warnings, breaches, approvals) are raised hours before a deadline; one left untouched for 30 minutes
+ * means nobody is watching the supervisors' queue.
+ */
+const SUPERVISORS_MAX_AGE = Duration.minutes(30);
+/** 定期10年: the shortest retention term for government records (机关文件材料归档范围和文书档案保管期限规定). */
+const DEFAULT_BLOB_EXPIRY_DAYS = 3650;
+const DEFAULT_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+export interface WebOptions {
+  /** Alternate domain name (required by CloudFront in the China regions, with an ICP filing). */
+  domainName?: string;
+  /** ACM certificate ARN for `domainName` (us-east-1 for CloudFront in the aws partition). */
+  certificateArn?: string;
+  /** A WAFv2 web ACL (CLOUDFRONT scope) to attach. */
+  webAclArn?: string;
+}
+
+/** Who signs staff in: the stack's own Cognito user pool, or an external OIDC provider (e.g. the city's 统一身份认证). */
+export type StaffAuth = { kind: 'cognito' } | { kind: 'oidc'; issuer: string; audience: string[] };
+
+export interface CityLoopStackProps extends StackProps {
+  topology: Topology;
+  departments: Department[];
+  /** Where topology entries are resolved; default: the repository root. */
+  projectRoot?: string;
+  /**
+   * The built static pages. Deployed with a BucketDeployment only if the folder exists at synth time (a fresh clone
+   * synthesizes without building the pages first). Default `<projectRoot>/web/dist`.
+   */
+  webDistPath?: string;
+  /**
+   * `false`: no CloudFront/static pages. Default: on in aws; off in aws-cn, where CloudFront needs an ICP-filed domain
+   * and its certificate, and has no origin access control (the distribution then uses an origin access identity).
+   */
+  web?: WebOptions | false;
+  /** Default: a Cognito user pool in aws; in aws-cn (no Cognito user pools there) an external OIDC issuer if given. */
+  staffAuth?: StaffAuth;
+  /** Subscribe this address to the alarm topic. */
+  alarmEmail?: string;
+  /** HTTP API stage throttling (requests per second, burst). */
+  throttle?: { rateLimit: number; burstLimit: number };
+  /** Raw input and attachments expire after this many days. */
+  blobExpiryDays?: number;
+}
+
+/** `dept-street-pingshan` → `DeptStreetPingshan`: construct ids and output names. */
+export function pascal(id: string): string {
+  return id
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]?.toUpperCase() + w.slice(1))
+    .join('');
+}
+
+const PATTERN_FIELDS: Record<string, keyof events.EventPattern> = {
+  source: 'source',
+  'detail-type': 'detailType',
+  detail: 'detail',
+  account: 'account',
+  region: 'region',
+  resources: 'resources',
+  id: 'id',
+  time: 'time',
+  version: 'version',
+};
+
+/**
+ * A topology pattern is written as EventBridge JSON (`detail-type`); CDK's `EventPattern` spells the same fields in
+ * camelCase and renders them back. Unknown top-level fields (e.g. `$or`) are refused rather than dropped.
+ */
+export function toEventPattern(pattern: Record<string, unknown>): events.EventPattern {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(pattern)) {
+    const field = PATTERN_FIELDS[key];
+    if (!field) throw new Error(`event pattern field "${key}" cannot be expressed as a CDK EventPattern`);
+    out[field] = value;
+  }
+  return out as events.EventPattern;
+}
+
+export class CityLoopStack extends Stack {
+  public readonly table: dynamodb.Table;
+  public readonly bus: events.EventBus;
+  public readonly queues = new Map<string, sqs.Queue>();
+  public readonly functions = new Map<string, CityLoopFunction>();
+  public readonly api: apigw.HttpApi;
+  public readonly apiStage: apigw.HttpStage;
+  /** Cognito staff pool (absent with an external OIDC issuer, and by default in aws-cn where Cognito has no user pools). */
+  public userPool?: cognito.UserPool;
+  public staffClient?: cognito.UserPoolClient;
+  public readonly dataKey: kms.Key;
+  public readonly blobs: s3.Bucket;
+  public readonly alarmTopic: sns.Topic;
+  public readonly departmentRoles = new Map<string, iam.Role>();
+  public readonly distribution?: cloudfront.Distribution;
+  private readonly topology: Topology;
+  /** `aws-cn` when the region is a China region; `aws` otherwise (including environment-agnostic). */
+  public readonly partitionName: 'aws' | 'aws-cn';
+
+  constructor(scope: Construct, id: string, props: CityLoopStackProps) {
+    super(scope, id, props);
+    const { topology } = props;
+    this.topology = topology;
+    this.partitionName =
+      !Token.isUnresolved(this.region) && RegionInfo.get(this.region).partition === 'aws-cn' ? 'aws-cn' : 'aws';
+    const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+    const departments = props.departments.filter((d) => d.kind !== 'centre');
+    Tags.of(this).add('app', topology.app);
+
+    // Keys. One CMK for citizen data at rest (table, blobs): the city owns the key policy, every use is in CloudTrail,
+    // and disabling the key makes the data unreadable (crypto-shredding). AWS managed keys allow none of that.
+    const dataKey = new kms.Key(this, 'DataKey', {
+      description: `${topology.app}: citizen data at rest (table, raw input, attachments)`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.dataKey = dataKey;
+
+    // Table.
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: topology.table.pk, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: topology.table.sk, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: dataKey,
+      timeToLiveAttribute: 'expiresAt',
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of topology.table.indexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.pk, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sk, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    const indexNames = topology.table.indexes.map((i) => i.name);
+
+    // Queues: DLQs first, so every source queue finds its DLQ.
+    const specs = [...topology.queues].sort((a, b) => Number(b.kind === 'dlq') - Number(a.kind === 'dlq'));
+    for (const spec of specs) {
+      const dlq = spec.dlq ? this.queue(spec.dlq) : undefined;
+      this.queues.set(
+        spec.id,
+        new sqs.Queue(this, `Queue${pascal(spec.id)}`, {
+          queueName: `${this.stackName}-${spec.id}`,
+          encryption: sqs.QueueEncryption.SQS_MANAGED,
+          enforceSSL: true,
+          retentionPeriod: Duration.days(spec.retentionDays),
+          visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSec),
+          deadLetterQueue: dlq ? { queue: dlq, maxReceiveCount: spec.maxReceiveCount } : undefined,
+        }),
+      );
+    }
+    for (const spec of topology.queues) {
+      const redriveTarget = specs.some((s) => s.dlq === spec.id);
+      const ruleTargetDlq = topology.rules.some((r) => r.targetDlq === spec.id);
+      if (spec.kind !== 'dlq' || redriveTarget || !ruleTargetDlq) continue;
+      // The rule-target DLQ: cdk-nag only recognizes RedrivePolicy references as DLQ use.
+      Validations.of(this.queue(spec.id)).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason:
+          `${spec.id} is itself a dead-letter queue: the DeadLetterConfig of EventBridge rule targets, which ` +
+          'cdk-nag does not recognize as DLQ use. A DLQ of a DLQ would only move the same messages again.',
+      });
+    }
+
+    // Bus, archive, rules.
+    this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${this.stackName}-${topology.busId}` });
+    this.bus.archive('Archive', {
+      description: `${topology.app}: every event, for replay`,
+      eventPattern: { account: [this.account] },
+      retention: Duration.days(topology.archive.retentionDays),
+    });
+    for (const rule of topology.rules) {
+      new events.Rule(this, `Rule${pascal(rule.id)}`, {
+        eventBus: this.bus,
+        description: rule.description,
+        eventPattern: toEventPattern(rule.pattern),
+        targets: [
+          new targets.SqsQueue(this.queue(rule.targetQueue), {
+            deadLetterQueue: this.queue(rule.targetDlq),
+            retryAttempts: TARGET_RETRY_ATTEMPTS,
+            maxEventAge: TARGET_MAX_EVENT_AGE,
+          }),
+        ],
+      });
+    }
+
+    // Blobs: raw input and attachments. Access logs go to their own bucket.
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // CloudFront standard logs are delivered with an ACL; S3 server access logs use the bucket policy.
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      // Kept a year: ≥ six months (网络安全法 art. 21).
+      lifecycleRules: [{ id: 'expire', expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log destination bucket; logging it into itself would log its own log deliveries.',
+    });
+    this.blobs = new s3.Bucket(this, 'Blobs', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: dataKey,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'blobs/',
+      lifecycleRules: [
+        {
+          id: 'tiering',
+          transitions: [
+            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(90) },
+            { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(365) },
+          ],
+          expiration: Duration.days(props.blobExpiryDays ?? DEFAULT_BLOB_EXPIRY_DAYS),
+          noncurrentVersionExpiration: Duration.days(90),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Staff sign-in. Handlers check the `cognito:groups` claim (agents, supervisors, dept-<id>).
+    const staffAuth = props.staffAuth ?? (this.partitionName === 'aws-cn' ? undefined : { kind: 'cognito' });
+    const staffAuthorizer =
+      staffAuth?.kind === 'cognito'
+        ? this.addUserPool(departments)
+        : staffAuth?.kind === 'oidc'
+          ? new HttpJwtAuthorizer('StaffJwt', staffAuth.issuer, {
+              jwtAudience: staffAuth.audience,
+              identitySource: ['$request.header.Authorization'],
+            })
+          : undefined;
+
+    // HTTP API with throttling and JSON access logs (no headers, no bodies: nothing personal in them).
+    this.api = new apigw.HttpApi(this, 'Api', {
+      description: `${topology.app}: citizen, agent, department and supervisor API`,
+      createDefaultStage: false,
+    });
+    const apiAccessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logs.RetentionDays.SIX_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const throttle = props.throttle ?? DEFAULT_THROTTLE;
+    this.apiStage = new apigw.HttpStage(this, 'ApiStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: throttle.rateLimit, burstLimit: throttle.burstLimit },
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(apiAccessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            time: '$context.requestTime',
+            method: '$context.httpMethod',
+            route: '$context.routeKey',
+            status: '$context.status',
+            latency: '$context.responseLatency',
+            length: '$context.responseLength',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+
+    // Functions, their grants, event sources, schedules and routes.
+    for (const spec of topology.functions) {
+      const fn = new CityLoopFunction(this, `Fn${pascal(spec.id)}`, {
+        entry: spec.entry,
+        description: spec.description,
+        memoryMb: spec.memoryMb,
+        timeout: Duration.seconds(spec.timeoutSec),
+        projectRoot,
+      });
+      this.functions.set(spec.id, fn);
+      if (spec.table !== 'none') fn.bindTable(this.table, spec.table, indexNames);
+      if (spec.putEvents) fn.bindBus(this.bus);
+      for (const q of spec.sendTo) fn.bindQueue(q, this.queue(q), 'send');
+      for (const q of spec.receiveFrom ?? []) fn.bindQueue(q, this.queue(q), 'receive');
+      if (spec.blobs !== 'none') fn.bindBlobs(this.blobs, spec.blobs);
+      if (spec.sqs) this.addSqsSource(spec, fn);
+      if (spec.schedule) {
+        new events.Rule(this, `Schedule${pascal(spec.id)}`, {
+          description: `${spec.id}: every ${spec.schedule.everyMinutes} min`,
+          schedule: events.Schedule.rate(Duration.minutes(spec.schedule.everyMinutes)),
+          // A missed tick is covered by the next one: a stale tick is not worth retrying for long.
+          targets: [new targets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.minutes(2) })],
+        });
+        // No Lambda-side retries either: the next tick is the retry, and retries would overlap with it.
+        fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(2) });
+      }
+      if (spec.routes?.length) this.addRoutes(spec, fn, spec.routes, staffAuthorizer);
+    }
+
+    // One role per department: receive/delete on its own queue, nothing else (for `cityloop dept pull`). Any
+    // principal of this account that its IAM policy lets assume the role.
+    for (const d of departments) {
+      const role = new iam.Role(this, `DeptRole${pascal(d.id)}`, {
+        assumedBy: new iam.AccountRootPrincipal(),
+        description: `${d.id}: receive and delete messages of its own queue only`,
+        maxSessionDuration: Duration.hours(1),
+      });
+      this.queue(departmentQueueId(d.id)).grantConsumeMessages(role);
+      this.departmentRoles.set(d.id, role);
+      new CfnOutput(this, `DeptRoleArn${pascal(d.id)}`, { value: role.roleArn });
+    }
+
+    // Alarms: any message in any DLQ, and a supervisors' queue nobody reads. The topic key lets CloudWatch publish.
+    const alarmKey = new kms.Key(this, 'AlarmKey', {
+      description: `${topology.app}: alarm topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    alarmKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.alarmTopic = new sns.Topic(this, 'Alarms', {
+      displayName: `${topology.app} alarms`,
+      masterKey: alarmKey,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
+    const alarmAction = new cwActions.SnsAction(this.alarmTopic);
+    for (const spec of topology.queues) {
+      if (spec.kind !== 'dlq') continue;
+      const alarm = new cloudwatch.Alarm(this, `Alarm${pascal(spec.id)}`, {
+        alarmDescription: `${spec.id}: messages in a dead-letter queue (${spec.description})`,
+        metric: this.queue(spec.id).metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(alarmAction);
+    }
+    const supervisors = topology.queues.find((q) => q.kind === 'supervisors');
+    if (supervisors) {
+      new cloudwatch.Alarm(this, 'AlarmSupervisorsAge', {
+        alarmDescription: `${supervisors.id}: oldest 督办 item waiting > ${SUPERVISORS_MAX_AGE.toMinutes()} min`,
+        metric: this.queue(supervisors.id).metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(5),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        threshold: SUPERVISORS_MAX_AGE.toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(alarmAction);
+    }
+
+    // Static pages behind CloudFront (OAC), with the API under the same origin for its route prefixes.
+    const web = props.web ?? (this.partitionName === 'aws-cn' ? false : {});
+    if (web !== false) {
+      this.distribution = this.addWeb(
+        web,
+        accessLogs,
+        props.webDistPath ?? path.join(projectRoot, 'web', 'dist'),
+        topology.functions,
+      );
+    }
+
+    // Outputs.
+    new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url });
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'BlobBucketName', { value: this.blobs.bucketName });
+    if (this.userPool && this.staffClient) {
+      new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.staffClient.userPoolClientId });
+    }
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+    for (const d of departments) {
+      new CfnOutput(this, `DeptQueueUrl${pascal(d.id)}`, {
+        description: `${d.name} 工单队列`,
+        value: this.queue(departmentQueueId(d.id)).queueUrl,
+      });
+    }
+    if (this.distribution) {
+      new CfnOutput(this, 'WebUrl', { value: `https://${this.distribution.distributionDomainName}` });
+    }
+  }
+
+  /** The queue with this topology id; a dangling reference in the topology fails the synth, loudly. */
+  queue(id: string): sqs.Queue {
+    const q = this.queues.get(id);
+    if (!q) throw new Error(`topology refers to unknown queue "${id}"`);
+    return q;
+  }
+
+  /** The staff user pool, its groups and client, and a JWT authorizer on it. */
+  private addUserPool(departments: Department[]): apigw.IHttpRouteAuthorizer {
+    const pool = new cognito.UserPool(this, 'Staff', {
+      selfSignUpEnabled: false,
+      signInAliases: { username: true, email: true },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(pool).acknowledge({
+      id: 'AwsSolutions-COG8',
+      reason:
+        "The Plus feature plan (threat protection) is billed per monthly active user and is the operating city's " +
+        'choice; staff accounts are created by administrators only (no self sign-up), TOTP MFA is required and the ' +
+        'password policy is strong.',
+    });
+    const client = pool.addClient('StaffClient', {
+      authFlows: { userSrp: true },
+      generateSecret: false,
+      disableOAuth: true,
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.hours(12),
+    });
+    const groups = [
+      { name: AGENTS_GROUP, description: '话务员: hotline agents' },
+      { name: SUPERVISORS_GROUP, description: '督办/分拨: supervisors of the 12345 centre' },
+      ...departments.map((d) => ({ name: departmentGroup(d.id), description: d.name })),
+    ];
+    for (const group of groups) {
+      pool.addGroup(`Group${pascal(group.name)}`, { groupName: group.name, description: group.description });
+    }
+    this.userPool = pool;
+    this.staffClient = client;
+    // The issuer comes from the pool itself (ProviderURL); the stock HttpUserPoolAuthorizer hard-codes
+    // `https://cognito-idp.<region>.amazonaws.com`, which bakes the aws partition's domain into the template.
+    return new HttpJwtAuthorizer('StaffJwt', pool.userPoolProviderUrl, {
+      jwtAudience: [client.userPoolClientId],
+      identitySource: ['$request.header.Authorization'],
+    });
+  }
+
+  private addSqsSource(spec: FunctionSpec, fn: CityLoopFunction): void {
+    if (!spec.sqs) return;
+    const visibility = this.topology.queues.find((q) => q.id === spec.sqs?.queue)?.visibilityTimeoutSec ?? 0;
+    if (visibility < VISIBILITY_FACTOR * spec.timeoutSec) {
+      throw new Error(
+        `queue "${spec.sqs.queue}" visibility ${visibility} s < ${VISIBILITY_FACTOR}× the ${spec.id} timeout (${spec.timeoutSec} s)`,
+      );
+    }
+    fn.addEventSource(
+      new SqsEventSource(this.queue(spec.sqs.queue), {
+        batchSize: spec.sqs.batchSize,
+        maxBatchingWindow: Duration.seconds(spec.sqs.maxBatchingWindowSec),
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+
+  private addRoutes(
+    spec: FunctionSpec,
+    fn: CityLoopFunction,
+    routes: RouteSpec[],
+    staffAuthorizer: apigw.IHttpRouteAuthorizer | undefined,
+  ): void {
+    const integration = new HttpLambdaIntegration(`${pascal(spec.id)}Integration`, fn);
+    for (const route of routes) {
+      const isPublic = route.auth === 'public';
+      if (!isPublic && !staffAuthorizer) {
+        // No identity provider: the route stays closed (IAM auth, and nobody is granted execute-api:Invoke).
+        Validations.of(this).addWarning(
+          'cityloop:staffRoutesClosed',
+          `${route.method} ${route.path} (${route.auth}) is closed: no staff identity provider. In aws-cn pass ` +
+            '-c staffJwtIssuer=<OIDC issuer URL> -c staffJwtAudience=<client id> (Cognito user pools are not offered there).',
+        );
+      }
+      const added = this.api.addRoutes({
+        path: route.path,
+        methods: [apigw.HttpMethod[route.method]],
+        integration,
+        authorizer: isPublic ? new apigw.HttpNoneAuthorizer() : (staffAuthorizer ?? new HttpIamAuthorizer()),
+      });
+      if (!isPublic) continue;
+      for (const r of added) {
+        Validations.of(r).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            `${route.method} ${route.path} is a citizen route: 12345 accepts requests and tracking-number lookups ` +
+            'from anyone, without an account. Stage throttling bounds abuse; the handler validates and size-limits ' +
+            'input and shows only what a citizen may see. Staff routes use the Cognito JWT authorizer.',
+        });
+      }
+    }
+  }
+
+  private addWeb(
+    options: WebOptions,
+    accessLogs: s3.Bucket,
+    webDistPath: string,
+    functions: FunctionSpec[],
+  ): cloudfront.Distribution {
+    const site = new s3.Bucket(this, 'Site', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'site/',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const apiOrigin = new origins.HttpOrigin(Fn.select(2, Fn.split('/', this.api.apiEndpoint)), {
+      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+    });
+    const apiBehavior: cloudfront.BehaviorOptions = {
+      origin: apiOrigin,
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+      cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+    };
+    // `/api/requests/{trackingNo}` → `/api/*`: the pages call the API on their own origin (no CORS).
+    const prefixes = new Set(
+      functions.flatMap((f) => f.routes ?? []).map((r) => r.path.split('/').filter(Boolean)[0] ?? ''),
+    );
+    const additionalBehaviors: Record<string, cloudfront.BehaviorOptions> = {};
+    for (const prefix of prefixes) if (prefix) additionalBehaviors[`/${prefix}/*`] = apiBehavior;
+
+    // The China regions have no origin access control (no AWS::CloudFront::OriginAccessControl there): OAI instead.
+    const china = this.partitionName === 'aws-cn';
+    const certificate = options.certificateArn
+      ? acm.Certificate.fromCertificateArn(this, 'WebCertificate', options.certificateArn)
+      : undefined;
+    const distribution = new cloudfront.Distribution(this, 'Web', {
+      comment: `${this.stackName}: citizen pages`,
+      defaultRootObject: 'index.html',
+      defaultBehavior: {
+        origin: china
+          ? origins.S3BucketOrigin.withOriginAccessIdentity(site)
+          : origins.S3BucketOrigin.withOriginAccessControl(site),
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        responseHeadersPolicy: china ? undefined : cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+      },
+      additionalBehaviors,
+      httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
+      minimumProtocolVersion: certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
+      domainNames: options.domainName ? [options.domainName] : undefined,
+      certificate,
+      webAclId: options.webAclArn,
+      enableLogging: true,
+      logBucket: accessLogs,
+      logFilePrefix: 'cloudfront/',
+    });
+    if (china) {
+      Validations.of(distribution).acknowledge({
+        id: 'AwsSolutions-CFR7',
+        reason:
+          'CloudFront in the China regions offers no origin access control (CloudFormation has no ' +
+          'AWS::CloudFront::OriginAccessControl there); the bucket is private and read through an origin access identity.',
+      });
+    }
+    Validations.of(distribution).acknowledge({
+      id: 'AwsSolutions-CFR1',
+      reason: 'No geo restriction: citizens may submit and follow requests from anywhere, including from abroad.',
+    });
+    if (!options.webAclArn) {
+      Validations.of(distribution).acknowledge({
+        id: 'AwsSolutions-CFR2',
+        reason:
+          'No WAF web ACL configured (pass context webAclArn to attach one; CLOUDFRONT-scope ACLs live in us-east-1). ' +
+          'The API behind /api/* is rate-limited by the HTTP API stage throttling.',
+      });
+    }
+    if (!certificate) {
+      Validations.of(distribution).acknowledge({
+        id: 'AwsSolutions-CFR4',
+        reason:
+          'Without a custom domain CloudFront serves its default *.cloudfront.net certificate, whose security policy ' +
+          'cannot be chosen; with context domainName + certificateArn the distribution enforces TLSv1.2_2021.',
+      });
+    }
+
+    // Deployed only if the pages are built at synth time: a fresh clone synthesizes without building them first.
+    if (fs.existsSync(webDistPath)) {
+      new s3deploy.BucketDeployment(this, 'WebDeploy', {
+        sources: [s3deploy.Source.asset(webDistPath)],
+        destinationBucket: site,
+        distribution,
+        distributionPaths: ['/*'],
+        memoryLimit: 256,
+      });
+      this.acknowledgeBucketDeployment(site);
+    }
+    return distribution;
+  }
+
+  /**
+   * The BucketDeployment's handler is CDK's singleton function: its findings are CDK's choices, not ours. Each finding
+   * is matched against a known pattern with its reason; anything unexpected stays unacknowledged and fails cdk-nag.
+   */
+  private acknowledgeBucketDeployment(site: s3.Bucket): void {
+    const handler = this.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+    if (!handler) return;
+    const who = 'CDK BucketDeployment handler (uploads web/dist)';
+    Validations.of(handler).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: `${who}: CDK gives its role the AWS managed basic execution policy (CloudWatch Logs writing only).`,
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason: `${who}: CDK pins its Python runtime together with the AWS CLI layer it ships; not configurable.`,
+      },
+    );
+    const policy = handler.node.tryFindChild('ServiceRole')?.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+    if (!(policy instanceof iam.CfnPolicy)) return;
+    const statements = (
+      this.resolve(policy.policyDocument) as { Statement: { Action: string | string[]; Resource: unknown }[] }
+    ).Statement;
+    const onlyInvalidationOnStar = statements
+      .filter((st) => st.Resource === '*' || (Array.isArray(st.Resource) && st.Resource.includes('*')))
+      .every((st) =>
+        [st.Action].flat().every((a) => a === 'cloudfront:CreateInvalidation' || a === 'cloudfront:GetInvalidation'),
+      );
+    const siteId = this.resolve((site.node.defaultChild as s3.CfnBucket).logicalId) as string;
+    const known: [RegExp, string][] = [
+      [
+        /^Action::s3:(GetBucket|GetObject|List)\*$/,
+        'CDK grants read on the asset zip and the site bucket with its standard s3 read set.',
+      ],
+      [
+        /^Action::s3:(Abort|DeleteObject)\*$/,
+        'CDK grants write on the site bucket so a deployment can replace and prune pages removed from web/dist.',
+      ],
+      [
+        /^Resource::arn:(<AWS::Partition>|aws|aws-cn):s3:::cdk-[a-z0-9]+-assets-[^/]+\/\*$/,
+        'Objects of the CDK bootstrap asset bucket holding the zipped pages.',
+      ],
+      [
+        new RegExp(`^Resource::<${siteId}\\.Arn>/\\*$`),
+        'Objects of the site bucket: page file names come from the build.',
+      ],
+    ];
+    if (onlyInvalidationOnStar) {
+      known.push([/^Resource::\*$/, 'cloudfront:CreateInvalidation/GetInvalidation only, which CDK grants on "*".']);
+    }
+    const findings = rules.iam.IAMNoWildcardPermissions(policy);
+    for (const finding of Array.isArray(findings) ? findings : []) {
+      const match = known.find(([re]) => re.test(finding));
+      if (match)
+        Validations.of(handler).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: `${who}: ${match[1]}` });
+    }
+  }
+}
