@@ -1,0 +1,208 @@
+/**
+ * Address keys: two spellings of one place should meet in the same key, without a geocoder.
+ * `normalizeAddress` makes the text canonical (full-width → half-width, building/door numerals → digits, 号楼/幢 → 栋,
+ * noise words 门口/附近/对面 dropped); `placeKeys` pulls the parts that name a place: 小区+栋 (building), 路+号 (door),
+ * two crossing roads, 小区 alone (estate), 村+组 (village), and the road itself as a weak key (roads are kilometres
+ * long: the engine asks for more similar text when only the road is shared). Keys are also taken from a report's text
+ * ("和平路12号水管爆了"), which lets a report with coordinates only meet one with a typed address.
+ */
+
+const CN_DIGIT: Record<string, number> = {
+  零: 0,
+  〇: 0,
+  一: 1,
+  二: 2,
+  两: 2,
+  三: 3,
+  四: 4,
+  五: 5,
+  六: 6,
+  七: 7,
+  八: 8,
+  九: 9,
+};
+const CN_UNIT: Record<string, number> = { 十: 10, 百: 100, 千: 1000 };
+
+/** 三 → 3, 十二 → 12, 一百零五 → 105, 五〇三 (digit by digit) → 503. Returns undefined for anything else. */
+export function chineseNumeral(s: string): number | undefined {
+  if (!s || !/^[零〇一二两三四五六七八九十百千]+$/.test(s)) return undefined;
+  if (!/[十百千]/.test(s)) {
+    let n = 0;
+    for (const ch of s) n = n * 10 + (CN_DIGIT[ch] ?? 0);
+    return n;
+  }
+  let total = 0;
+  let digit = 0;
+  for (const ch of s) {
+    const d = CN_DIGIT[ch];
+    if (d !== undefined) {
+      digit = d;
+      continue;
+    }
+    const unit = CN_UNIT[ch]!;
+    total += (digit === 0 && unit === 10 ? 1 : digit) * unit;
+    digit = 0;
+  }
+  return total + digit;
+}
+
+/** Words that say where the reporter stands relative to the place, not the place. */
+const NOISE = /(斜对面|对面|门口|门前|附近|旁边|周边|周围|一带|边上|那边|这边|这里|那里|楼下|路边|后面|背后)/g;
+/** A Chinese numeral right before a building/door unit is a number, not part of a name (五一路 stays). */
+const NUMERAL_BEFORE_UNIT = /([零〇一二两三四五六七八九十百千]+)(?=号楼|号|栋|幢|座|单元|室|层|楼|期|组)/g;
+
+export function normalizeAddress(text: string): string {
+  let t = text.normalize('NFKC').toLowerCase();
+  t = t.replace(/(\d+)\s*#\s*(?:楼)?/g, '$1栋');
+  t = t.replace(/[\s\p{P}\p{S}]+/gu, (m, offset: number, whole: string) => {
+    // Keep a hyphen between two digits ("7-10栋", "3-501"), drop every other separator.
+    const prev = whole[offset - 1] ?? '';
+    const next = whole[offset + m.length] ?? '';
+    return m.includes('-') && /\d/.test(prev) && /\d/.test(next) ? '-' : '';
+  });
+  t = t.replace(NOISE, '');
+  t = t.replace(NUMERAL_BEFORE_UNIT, (m) => String(chineseNumeral(m) ?? m));
+  t = t.replace(/号楼/g, '栋').replace(/幢/g, '栋').replace(/栋楼/g, '栋');
+  // English: common suffixes and directions, ordinals.
+  if (/[a-z]/.test(t) && !/[\u4e00-\u9fff]/.test(t)) t = normalizeEnglishAddress(text);
+  return t;
+}
+
+const EN_ABBR: [RegExp, string][] = [
+  [/\bstreet\b/g, 'st'],
+  [/\bavenue\b/g, 'ave'],
+  [/\broad\b/g, 'rd'],
+  [/\bboulevard\b/g, 'blvd'],
+  [/\bplace\b/g, 'pl'],
+  [/\bdrive\b/g, 'dr'],
+  [/\blane\b/g, 'ln'],
+  [/\bparkway\b/g, 'pkwy'],
+  [/\bcourt\b/g, 'ct'],
+  [/\beast\b/g, 'e'],
+  [/\bwest\b/g, 'w'],
+  [/\bnorth\b/g, 'n'],
+  [/\bsouth\b/g, 's'],
+];
+
+function normalizeEnglishAddress(text: string): string {
+  let t = text.normalize('NFKC').toLowerCase().split(',')[0] ?? '';
+  t = t.replace(/[^\w\s-]/g, ' ').replace(/\b(\d+)(st|nd|rd|th)\b/g, '$1');
+  for (const [re, s] of EN_ABBR) t = t.replace(re, s);
+  return t.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Place names are keyed by their last two characters before the suffix (和平路, 民西路, 坪山大道, 鹃文苑): free text has no
+ * word boundaries, so "你好和平路12号" and the address "深圳市坪山区和平路12号" must cut the name the same way.
+ */
+const HAN2 = '[\\u4e00-\\u9fff]{2}';
+const ROAD_SUFFIX = '大道|公路|大街|路|街|巷|弄';
+/** Strong estate suffixes name a place even in running text; weak ones are also plain words (公园, 城市, 政府). */
+const STRONG_ESTATE = '小区|花园|家园|新村|山庄|公寓|大厦|苑';
+const WEAK_ESTATE = '中心|广场|大院|园|城|府|庭|湾|阁|居|邸';
+/** 路 followed by 灯/面/边/上 ... is a word (路灯, 路面), not the end of a road name. */
+const NOT_ROAD_END = '(?![灯面边上段况线费过旁道])';
+const DOOR_RE = new RegExp(`(${HAN2}(?:${ROAD_SUFFIX}))(\\d+(?:-\\d+)?)号`);
+/** Any run of Han characters before a building number: the estate is cut from its end by `estateOf`. */
+const BUILDING_RE = /([\u4e00-\u9fff]{2,})((?:\d+|[a-z])期)?((?:\d+|[a-z])(?:-\d+)?)(?:栋|座)/;
+const ESTATE_RE = new RegExp(
+  `(${HAN2}(?:${STRONG_ESTATE}))(?:小区)?((?:\\d+|[a-z])期)?|(${HAN2}(?:${WEAK_ESTATE}))((?:\\d+|[a-z])期)?$`,
+);
+const CROSSING_RE = new RegExp(
+  `(${HAN2}(?:${ROAD_SUFFIX}))(?:与|和|交|、|及)(${HAN2}(?:${ROAD_SUFFIX}))${NOT_ROAD_END}`,
+);
+const ROAD_RE = new RegExp(`(${HAN2}(?:${ROAD_SUFFIX}))${NOT_ROAD_END}`);
+const ESTATE_END = new RegExp(`(${HAN2}(?:${STRONG_ESTATE}|${WEAK_ESTATE}))$`);
+
+/**
+ * The estate part of the characters before a building number: 2 characters + suffix when there is a suffix
+ * (六联花园, 翠华庭), else the last 2 (金地朗悦 → 朗悦: many estates have no suffix). 小区 is dropped first.
+ */
+function estateOf(run: string): string {
+  const name = run.length > 3 && run.endsWith('小区') ? run.slice(0, -2) : run;
+  return ESTATE_END.exec(name)?.[1] ?? name.slice(-2);
+}
+const VILLAGE_RE = new RegExp(`(${HAN2}村)(?:(\\d+)组)?`);
+const EN_DOOR_RE = /^(\d+[a-z]?(?:-\d+)?) ([a-z0-9 ]+?(?: (?:st|ave|rd|blvd|pl|dr|ln|pkwy|ct|way|ter|sq))?)$/;
+
+/** Most place keys a report keeps (address keys first, then keys found in its text). */
+export const MAX_PLACE_KEYS = 4;
+
+/**
+ * The place keys of an address (or of free text with `fromText`), most specific first.
+ * Equal keys mean "the same place": `b:` 小区+栋, `d:` 路+号, `x:` crossing (roads sorted), `e:` 小区, `v:` 村(+组),
+ * `r:` a road (weak: only with more similar text), `en:` house number + street.
+ */
+export function placeKeys(address: string, opts: { fromText?: boolean } = {}): string[] {
+  if (opts.fromText) return textPlaceKeys(address);
+  const t = normalizeAddress(address);
+  if (!t) return [];
+  if (!/[\u4e00-\u9fff]/.test(t)) {
+    const m = EN_DOOR_RE.exec(t);
+    return m ? [`en:${m[1]} ${m[2]}`] : [];
+  }
+  const keys = precisePlaces(t);
+  if (!keys.some((k) => k.startsWith('b:'))) {
+    const estate = ESTATE_RE.exec(t);
+    if (estate) keys.push(`e:${estate[1] ?? estate[3]}${estate[2] ?? estate[4] ?? ''}`);
+  }
+  const v = VILLAGE_RE.exec(t);
+  if (v) keys.push(v[2] ? `v:${v[1]}#${v[2]}` : `v:${v[1]}`);
+  const door = DOOR_RE.exec(t);
+  const road = door?.[1] ?? ROAD_RE.exec(t)?.[1];
+  if (road) keys.push(`r:${road}`);
+  return [...new Set(keys)].slice(0, MAX_PLACE_KEYS);
+}
+
+/** Building, door and crossing: the forms that name one spot unambiguously. */
+function precisePlaces(t: string): string[] {
+  const keys: string[] = [];
+  const building = BUILDING_RE.exec(t);
+  if (building) keys.push(`b:${estateOf(building[1]!)}${building[2] ?? ''}#${building[3]}`);
+  const door = DOOR_RE.exec(t);
+  if (door) keys.push(`d:${door[1]}#${door[2]}`);
+  const x = CROSSING_RE.exec(t);
+  if (x) keys.push(`x:${[x[1]!, x[2]!].sort().join('×')}`);
+  return keys;
+}
+
+/** A name cut from a sentence that holds a function word (这里的小区 → 里的小区) is not a name. */
+const FUNCTION_CHARS = /[的了这那我你他她它们是有个就都也很太]/;
+
+/** Words ending in 路/街/道 that are not road names: 马路, 道路, 走路, 修路, 一路, 小路, 网路, 出路, 水路 ... */
+const ROAD_STOP = new Set([...'马道走修一小大网出水铁公过上下来去回进思套']);
+const notARoad = (road: string) => ROAD_STOP.has(road.replace(new RegExp(`(?:${ROAD_SUFFIX})$`), '').slice(-1));
+
+/** Estate words that are places in running text too (园/城/府/中心 are also 公园, 城市, 政府, 市中心). */
+const TEXT_ESTATE_RE = new RegExp(`(${HAN2}(?:${STRONG_ESTATE}))`);
+
+/**
+ * Keys found in free text, clause by clause (punctuation stays a boundary, so "水管爆了，路面" never reads as a road):
+ * building, door, crossing, estates with a strong suffix, and the first road named (not 马路/道路/走路).
+ */
+function textPlaceKeys(text: string): string[] {
+  const keys: string[] = [];
+  const roads: string[] = [];
+  const folded = text.normalize('NFKC').replace(/(\d+)\s*#\s*(?:楼)?/g, '$1栋');
+  for (const clause of folded.split(/[\s\p{P}\p{S}]+/u)) {
+    if (keys.length >= MAX_PLACE_KEYS) break;
+    const t = normalizeAddress(clause);
+    if (!/[\u4e00-\u9fff]/.test(t)) continue;
+    const precise = precisePlaces(t).filter((k) => !FUNCTION_CHARS.test(k));
+    keys.push(...precise);
+    if (!precise.some((k) => k.startsWith('b:'))) {
+      const estate = TEXT_ESTATE_RE.exec(t);
+      if (estate && !FUNCTION_CHARS.test(estate[1]!)) keys.push(`e:${estate[1]}`);
+    }
+    const road = ROAD_RE.exec(t)?.[1];
+    if (road && !FUNCTION_CHARS.test(road) && !notARoad(road)) roads.push(`r:${road}`);
+  }
+  // Road keys go last: the precise keys of later clauses matter more than the road of the first.
+  return [...new Set([...keys, ...roads])].slice(0, MAX_PLACE_KEYS);
+}
+
+/** A key that names a whole road: a weaker match than a door, a building or a crossing. */
+export const isRoadKey = (k: string) => k.startsWith('r:');
+
+/** Door, building, crossing, English house number: one spot. (Estates and villages are areas; roads are lines.) */
+export const isPreciseKey = (k: string) => /^(?:b|d|x|en):/.test(k);

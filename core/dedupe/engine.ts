@@ -1,0 +1,319 @@
+/**
+ * The dedupe engine: lookups + `decide` + writes against the `DedupeStore` port, following the claim protocol
+ * described in `store.ts`. Used by production triage (with the DynamoDB adapter) and by `cityloop dedupe`
+ * (with the in-memory store).
+ */
+import { crossedThresholds, type DedupeConfig } from './config.ts';
+import { type Candidate, type Decision, decide, incidentMatch } from './decide.ts';
+import {
+  anchorBases,
+  candidateKeys,
+  contentBuckets,
+  type DedupeReport,
+  entryOf,
+  keyOf,
+  prepareReport,
+  type ReportFeatures,
+  writeKeys,
+} from './features.ts';
+import { haversineMeters } from './geo.ts';
+import type { GroupResolver } from './groups.ts';
+import type { CandidateEntry, CaseState, DedupeStore } from './store.ts';
+
+export interface DedupeResult extends Decision {
+  caseId: string;
+  /** Distinct reporters on the case after this report (1 for a new case). */
+  reporterCount: number;
+  /** Growth thresholds crossed by this report (→ `Case.IncidentGrew`). */
+  crossed: number[];
+  /** The report came again (same report id): the earlier answer, side effects re-applied idempotently. */
+  replayed?: boolean;
+  /** The yielded-to case did not settle in time (its worker crashed?): `caseId` is its id, resolved on its redelivery. */
+  unsettled?: boolean;
+  group: string;
+}
+
+export interface DuplicateSuggestion {
+  caseId: string;
+  title: string;
+  receivedAt: string;
+  status: 'open' | 'closed';
+  reporterCount: number;
+  distanceMeters?: number;
+  textSimilarity: number;
+  relation: 'repeat' | 'incident';
+  score: number;
+}
+
+export interface DedupeEngineOptions {
+  store: DedupeStore;
+  config: DedupeConfig;
+  groups: GroupResolver;
+  /** The case id a report opens when it is new (deterministic per report id, so retries agree). Default: the report id. */
+  caseIdOf?: (reportId: string) => string;
+  /** Backoff while waiting for a racing worker's decision. Default: setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface DedupeEngine {
+  process(report: DedupeReport): Promise<DedupeResult>;
+  /** 重复件/并案 suggestions for an agent before filing: the matching open cases near this report, best first. No writes. */
+  suggest(report: DedupeReport, limit?: number): Promise<DuplicateSuggestion[]>;
+  prepare(report: DedupeReport): ReportFeatures;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Fate values: `caseId` alone (a case), or `target\trelation\treopen` for a report that joined another case. */
+function encodeFate(target: string, relation: string, reopen?: boolean): string {
+  return `${target}\t${relation}\t${reopen ? 1 : 0}`;
+}
+function decodeFate(v: string): { target: string; relation?: string; reopen: boolean } {
+  const [target = v, relation, reopen] = v.split('\t');
+  return { target, ...(relation ? { relation } : {}), reopen: reopen === '1' };
+}
+
+export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
+  const { store, config, groups } = opts;
+  const caseIdOf = opts.caseIdOf ?? ((id: string) => id);
+  const sleep = opts.sleep ?? defaultSleep;
+
+  /** Follows `f|id` to the case a tentative id ended in; waits while a racing worker is still deciding. */
+  async function resolveCase(id: string): Promise<{ caseId: string; settled: boolean }> {
+    let cur = id;
+    for (let hop = 0; hop < 16; hop++) {
+      let v = await store.readClaim(keyOf.fate(cur));
+      for (let a = 0; v === undefined && a < config.protocol.fateWaitAttempts; a++) {
+        await sleep(config.protocol.fateWaitMs * Math.min(1 + a, 4));
+        v = await store.readClaim(keyOf.fate(cur));
+      }
+      if (v === undefined) return { caseId: cur, settled: false };
+      const { target } = decodeFate(v);
+      if (target === cur) return { caseId: cur, settled: true };
+      cur = target;
+    }
+    return { caseId: cur, settled: false };
+  }
+
+  interface Lookup {
+    entries: CandidateEntry[];
+    states: Map<string, CaseState>;
+    /** Which cases each key returned: a case already under a key needs no new entry there. */
+    casesByKey: Map<string, Set<string>>;
+  }
+
+  async function lookup(f: ReportFeatures): Promise<Lookup> {
+    const keys = candidateKeys(f, config);
+    const lists = await Promise.all(keys.map((k) => store.getByKey(k)));
+    const entries: CandidateEntry[] = [];
+    const casesByKey = new Map<string, Set<string>>();
+    const seen = new Set<string>();
+    lists.forEach((list, i) => {
+      casesByKey.set(keys[i]!, new Set(list.map((e) => e.caseId)));
+      for (const e of list) {
+        const id = `${e.caseId}\n${e.reportId}`;
+        if (!seen.has(id)) {
+          seen.add(id);
+          entries.push(e);
+        }
+      }
+    });
+    const caseIds = [...new Set(entries.map((e) => e.caseId))];
+    const states = caseIds.length > 0 ? await store.getCaseStates(caseIds) : new Map<string, CaseState>();
+    return { entries, states, casesByKey };
+  }
+
+  const EMPTY: Lookup = { entries: [], states: new Map(), casesByKey: new Map() };
+
+  /** Indexes the case under this report's keys where the lookup did not already show it. */
+  async function indexUnder(f: ReportFeatures, caseId: string, seen: Lookup): Promise<void> {
+    const missing = writeKeys(f, config).filter((k) => !seen.casesByKey.get(k)?.has(caseId));
+    if (missing.length > 0) await store.putKeys(missing, entryOf(f, caseId));
+  }
+
+  async function finish(
+    f: ReportFeatures,
+    decision: Decision & { caseId: string },
+    extra: Partial<DedupeResult> = {},
+  ): Promise<DedupeResult> {
+    if (decision.relation === 'resubmission') {
+      // The same submission again adds no reporter (an anonymous double click must not grow an incident).
+      const state = (await store.getCaseStates([decision.caseId])).get(decision.caseId);
+      return { ...decision, reporterCount: state?.reporterCount ?? 1, crossed: [], group: f.group, ...extra };
+    }
+    const counts = await store.addReporter(decision.caseId, f.reporterKey, f.at);
+    const crossed =
+      decision.relation === 'incident' || decision.relation === 'repeat'
+        ? crossedThresholds(counts.before, counts.after, config.growthThresholds)
+        : [];
+    return { ...decision, reporterCount: counts.after, crossed, group: f.group, ...extra };
+  }
+
+  async function attach(
+    f: ReportFeatures,
+    mine: string,
+    decision: Decision & { caseId: string },
+    seen: Lookup,
+  ): Promise<DedupeResult> {
+    const fate = await store.claim(keyOf.fate(mine), encodeFate(decision.caseId, decision.relation, decision.reopen));
+    if (!fate.won) return replay(f, mine, fate.value, seen);
+    await indexUnder(f, decision.caseId, seen);
+    return finish(f, decision);
+  }
+
+  /** The report was decided before (a retry, or a racing copy of itself): answer the same, re-apply side effects. */
+  async function replay(f: ReportFeatures, mine: string, fateValue: string, seen: Lookup): Promise<DedupeResult> {
+    const { target, relation, reopen } = decodeFate(fateValue);
+    if (target === mine) {
+      await store.putKeys(writeKeys(f, config, true), entryOf(f, mine));
+      return finish(
+        f,
+        { relation: 'new', caseId: mine, score: 0, explanation: `新工单（重放）。New case (replayed).` },
+        { replayed: true },
+      );
+    }
+    const resolved = await resolveCase(target);
+    if (resolved.settled) await indexUnder(f, resolved.caseId, seen);
+    const rel = (relation === 'repeat' || relation === 'resubmission' ? relation : 'incident') as Decision['relation'];
+    return finish(
+      f,
+      {
+        relation: rel,
+        caseId: resolved.caseId,
+        score: 0,
+        ...(reopen ? { reopen } : {}),
+        explanation: `已处理过的受理单，归入工单 ${resolved.caseId}（重放）。Already decided: case ${resolved.caseId} (replayed).`,
+      },
+      { replayed: true, ...(resolved.settled ? {} : { unsettled: true }) },
+    );
+  }
+
+  async function process(report: DedupeReport): Promise<DedupeResult> {
+    const f = prepareReport(report, config, groups);
+    const mine = caseIdOf(f.id);
+
+    // 0. Decided before (redelivery of this very report)?
+    const previous = await store.readClaim(keyOf.fate(mine));
+    if (previous !== undefined) return replay(f, mine, previous, EMPTY);
+
+    // 1. Resubmission.
+    const candidates: Candidate[] = [];
+    const submissionOwner = await claimSubmission(f);
+    if (submissionOwner) {
+      const resolved = await resolveCase(caseIdOf(submissionOwner.reportId));
+      candidates.push({
+        kind: 'submission',
+        reportId: submissionOwner.reportId,
+        caseId: resolved.caseId,
+        match: submissionOwner.match,
+      });
+      const d = decide(f, candidates, config) as Decision & { caseId: string };
+      const fate = await store.claim(keyOf.fate(mine), encodeFate(d.caseId, 'resubmission'));
+      if (!fate.won) return replay(f, mine, fate.value, EMPTY);
+      return finish(f, d, resolved.settled ? {} : { unsettled: true });
+    }
+
+    // 2. Lookup and decide.
+    const seen = await lookup(f);
+    const { entries, states } = seen;
+    for (const e of entries) {
+      // Our own tentative case can be indexed already by a racing report that yielded to us before we crashed.
+      if (e.caseId === mine) continue;
+      const state = states.get(e.caseId);
+      candidates.push(state ? { kind: 'case', entry: e, state } : { kind: 'case', entry: e });
+    }
+    const decision = decide(f, candidates, config);
+    if (decision.relation !== 'new') return attach(f, mine, decision as Decision & { caseId: string }, seen);
+
+    // 3. New: claim the incident anchors in the global order, then commit.
+    const own = entryOf(f, mine);
+    const bases = anchorBases(f, config);
+    if (bases.length > 0) {
+      await store.putKeys([keyOf.case(mine)], own);
+      for (const base of bases) {
+        for (let slot = 0; slot < config.protocol.anchorSlots; slot++) {
+          const c = await store.claim(keyOf.anchor(base, slot), mine);
+          if (c.won) break;
+          const ownerEntries = await store.getByKey(keyOf.case(c.value));
+          const owner = ownerEntries.find((e) => e.caseId === c.value);
+          if (!owner || !incidentMatch(f, owner, config).ok) continue;
+          // A closed case keeps its anchor until the bucket ages out: it is not joined (decide skipped it too).
+          if ((await store.getCaseStates([owner.caseId])).get(owner.caseId)?.status === 'closed') continue;
+          return yieldTo(f, mine, owner, seen);
+        }
+      }
+    }
+    const fate = await store.claim(keyOf.fate(mine), mine);
+    if (!fate.won) return replay(f, mine, fate.value, seen);
+    await store.putKeys(writeKeys(f, config, true), own);
+    return finish(f, { ...decision, caseId: mine });
+  }
+
+  /** Lost an anchor to a matching case that is being created right now: join it. */
+  async function yieldTo(f: ReportFeatures, mine: string, owner: CandidateEntry, seen: Lookup): Promise<DedupeResult> {
+    const fate = await store.claim(keyOf.fate(mine), encodeFate(owner.caseId, 'incident'));
+    if (!fate.won) return replay(f, mine, fate.value, seen);
+    const resolved = await resolveCase(owner.caseId);
+    const m = incidentMatch(f, owner, config);
+    const decision: Decision & { caseId: string } = {
+      relation: 'incident',
+      caseId: resolved.caseId,
+      score: Math.round(m.score * 100) / 100,
+      matchedReportId: owner.reportId,
+      textSimilarity: Math.round(m.text * 100) / 100,
+      ...(m.distanceMeters !== undefined ? { distanceMeters: m.distanceMeters } : {}),
+      explanation:
+        `并案：与同时受理的受理单 ${owner.reportId} 为同一事件（同类事项 ${f.group}，文本相似度 ${Math.round(m.text * 100) / 100}），并入工单 ${resolved.caseId}。` +
+        ` Incident: reported at the same time as report ${owner.reportId} (group ${f.group}, text similarity ${Math.round(m.text * 100) / 100}); merged into case ${resolved.caseId}.`,
+    };
+    // An unsettled holder may still end merged elsewhere: index only under a case id that is known to be final.
+    if (resolved.settled) await indexUnder(f, resolved.caseId, seen);
+    return finish(f, decision, resolved.settled ? {} : { unsettled: true });
+  }
+
+  async function claimSubmission(
+    f: ReportFeatures,
+  ): Promise<{ reportId: string; match: 'message-id' | 'content-hash' } | undefined> {
+    if (f.channelMessageId) {
+      const c = await store.claim(keyOf.submission(f.channel ?? '', f.channelMessageId), f.id);
+      return c.won ? undefined : { reportId: c.value, match: 'message-id' };
+    }
+    if (f.citizenKeys.length === 0) return undefined;
+    const { current, previous } = contentBuckets(f, config);
+    if (previous !== current) {
+      const prev = await store.readClaim(keyOf.content(f.contentHash, previous));
+      if (prev !== undefined && prev !== f.id) return { reportId: prev, match: 'content-hash' };
+    }
+    const c = await store.claim(keyOf.content(f.contentHash, current), f.id);
+    return c.won ? undefined : { reportId: c.value, match: 'content-hash' };
+  }
+
+  async function suggest(report: DedupeReport, limit = 5): Promise<DuplicateSuggestion[]> {
+    const f = prepareReport(report, config, groups);
+    const { entries, states } = await lookup(f);
+    const best = new Map<string, DuplicateSuggestion>();
+    for (const e of entries) {
+      const state = states.get(e.caseId);
+      const d = decide(f, [state ? { kind: 'case', entry: e, state } : { kind: 'case', entry: e }], config);
+      if (d.relation !== 'repeat' && d.relation !== 'incident') continue;
+      const s: DuplicateSuggestion = {
+        caseId: e.caseId,
+        title: e.title,
+        receivedAt: new Date(e.at).toISOString(),
+        status: state?.status ?? 'open',
+        reporterCount: state?.reporterCount ?? 1,
+        ...(f.lat !== undefined && e.lat !== undefined
+          ? { distanceMeters: Math.round(haversineMeters(f.lat, f.lon!, e.lat, e.lon!)) }
+          : {}),
+        textSimilarity: d.textSimilarity ?? 0,
+        relation: d.relation,
+        score: d.score,
+      };
+      const prev = best.get(e.caseId);
+      if (!prev || s.score > prev.score) best.set(e.caseId, s);
+    }
+    return [...best.values()].sort((a, b) => b.score - a.score).slice(0, limit);
+  }
+
+  return { process, suggest, prepare: (r) => prepareReport(r, config, groups) };
+}

@@ -1,0 +1,110 @@
+/**
+ * Which dedupe group a report belongs to. Only reports of one group can merge into an incident, and the group is
+ * part of every lookup key. The group comes from the category (事项清单 leaf → its `group`, gathered into a family by
+ * `config.families`), or, when no category is known yet, from the taxonomy keywords found in the text: a plain
+ * fallback so that the dedupe command and a Lambda without the classifier still group reports sensibly.
+ */
+import type { Category, Taxonomy } from '../taxonomy/types.ts';
+import type { DedupeConfig } from './config.ts';
+
+export interface ReportGroup {
+  /** The dedupe group (family), e.g. `water`, `noise`, `garbage`; `unknown` when nothing is known. */
+  group: string;
+  /** First-level category (or model label): repeats of one citizen may move between leaves of one root. */
+  root?: string;
+  /** The category code used, when there is one. */
+  category?: string;
+  source: 'category' | 'keywords' | 'none';
+}
+
+export interface GroupResolver {
+  resolve(input: { category?: string; title?: string; text: string }): ReportGroup;
+}
+
+interface Leaf {
+  code: string;
+  group: string;
+  root: string;
+  keywords: string[];
+  /** Config words are curated for grouping and count double against the taxonomy's broad ones (楼下, 单位). */
+  weight: number;
+}
+
+/** Builds the resolver from the 事项清单 (optional) and the dedupe config's families. */
+export function createGroupResolver(config: DedupeConfig, taxonomy?: Taxonomy): GroupResolver {
+  const familyOf = new Map<string, string>();
+  for (const [family, members] of Object.entries(config.families)) for (const m of members) familyOf.set(m, family);
+  const byCode = new Map<string, Category>();
+  for (const c of taxonomy?.categories ?? []) byCode.set(c.code, c);
+  const parents = new Set((taxonomy?.categories ?? []).map((c) => c.parent).filter(Boolean));
+  const labels = new Set((taxonomy?.categories ?? []).flatMap((c) => c.modelLabels ?? []));
+
+  const rootOf = (c: Category): Category => {
+    let cur = c;
+    for (let i = 0; i < 8 && cur.parent && byCode.has(cur.parent); i++) cur = byCode.get(cur.parent)!;
+    return cur;
+  };
+  const groupOfCategory = (c: Category): string => {
+    let cur: Category | undefined = c;
+    for (let i = 0; i < 8 && cur; i++) {
+      if (cur.group) return familyOf.get(cur.group) ?? familyOf.get(cur.code) ?? cur.group;
+      cur = cur.parent ? byCode.get(cur.parent) : undefined;
+    }
+    return familyOf.get(c.code) ?? c.code;
+  };
+
+  const norm = (ks: readonly string[]) => ks.map((k) => k.normalize('NFKC').toLowerCase()).filter((k) => k.length > 0);
+  const leaves: Leaf[] = (taxonomy?.categories ?? [])
+    .filter((c) => !parents.has(c.code) && c.keywords.length > 0)
+    .map((c) => ({
+      code: c.code,
+      group: groupOfCategory(c),
+      root: rootOf(c).code,
+      keywords: norm(c.keywords),
+      weight: 1,
+    }));
+  // The config's extra words act as one more "leaf" per group (no category code: the group is what dedupe needs).
+  for (const [group, words] of Object.entries(config.keywords)) {
+    const like = leaves.find((l) => l.group === group);
+    leaves.push({ code: '', group, root: like?.root ?? group, keywords: norm(words), weight: 2 });
+  }
+
+  function byKeywords(title: string, text: string): ReportGroup | undefined {
+    const t = `${title}\n${title}\n${text}`.normalize('NFKC').toLowerCase();
+    let best: Leaf | undefined;
+    let bestScore = 0;
+    for (const leaf of leaves) {
+      let score = 0;
+      for (const k of leaf.keywords) {
+        let from = t.indexOf(k);
+        let hits = 0;
+        while (from >= 0 && hits < 3) {
+          hits++;
+          from = t.indexOf(k, from + k.length);
+        }
+        score += hits * k.length * leaf.weight;
+      }
+      if (score > bestScore) {
+        bestScore = score;
+        best = leaf;
+      }
+    }
+    if (!best) return undefined;
+    return best.code
+      ? { group: best.group, root: best.root, category: best.code, source: 'keywords' }
+      : { group: best.group, root: best.root, source: 'keywords' };
+  }
+
+  return {
+    resolve({ category, title, text }) {
+      if (category) {
+        const c = byCode.get(category);
+        if (c) return { group: groupOfCategory(c), root: rootOf(c).code, category: c.code, source: 'category' };
+        if (labels.has(category))
+          return { group: familyOf.get(category) ?? `label:${category}`, root: category, category, source: 'category' };
+        return { group: familyOf.get(category) ?? category, root: category, category, source: 'category' };
+      }
+      return byKeywords(title ?? '', text) ?? { group: 'unknown', source: 'none' };
+    },
+  };
+}

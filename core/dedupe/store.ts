@@ -1,0 +1,278 @@
+/**
+ * The `DedupeStore` port: exactly what the dedupe engine needs from a table, and an in-memory implementation with the
+ * same semantics (tests, the `cityloop dedupe` replay, the bench).
+ *
+ * ## Items (one DynamoDB table, pk = key; every write is ONE single-item write, never a transaction)
+ * - Index entries `getByKey(key)` / `putKeys(keys, entry)`: pk = key, sk = caseId. One entry per (key, case): the first
+ *   report of that case seen under that key. Keys: `g|group|geohash|bucket`, `p|group|placeKey|bucket`, `c|citizen`,
+ *   `t|band|hash|bucket` (text LSH bands of a case's first long text), `k|caseId` (the private entry of a case that is
+ *   still claiming). A Query returns at most `maxEntriesPerKey`, newest first; entries older than a bucket or two are
+ *   never read again (TTL them). An entry carries a 64×u32 MinHash signature (256 bytes) and, for short texts, the
+ *   sorted shingle hashes (≤ 1 KB): a binary attribute each.
+ * - Claims `claim(key, value)` / `readClaim(key)`: put-if-absent, `attribute_not_exists(pk)`; the loser reads the
+ *   winner's value (ConditionalCheckFailed → GetItem, or ReturnValuesOnConditionCheckFailure=ALL_OLD). Re-claiming with
+ *   the value already stored counts as a win (a retried Lambda is idempotent).
+ * - Case state `getCaseStates(ids)` (BatchGetItem on the case items) and `addReporter(caseId, reporterKey, at)`:
+ *   a membership item `m|caseId|reporterKey` put-if-absent, and only when it is new, UpdateItem ADD reporterCount :1,
+ *   SET lastReportAt = max (ReturnValues=UPDATED_NEW gives the new count; the old one is new − 1).
+ *
+ * ## The claim protocol (two triage workers racing on one incident end with one case)
+ * Claim keys: `s|channel|messageId` (submission), `h|contentHash|bucket` (submission without an id),
+ * `a|group|cell-or-place|bucket#slot` (incident anchors), `f|caseId` (the fate of a case id: itself = a case,
+ * another id = merged into that case). Each report's tentative case id is `caseIdOf(reportId)`.
+ * 1. Submission: claim the submission key with the report id. Lost → a resubmission of the winner; its case is the
+ *    winner's fate (followed, waiting briefly if the winner is still deciding).
+ * 2. Lookup: read the candidate keys (bounded: cells the search disk touches × 2–3 time buckets, place keys, citizen
+ *    keys) and decide. Index entries are written only by committed cases, so whatever is found is a real case.
+ * 3. Repeat or incident of a found case X: claim `f|mine` = X, add the reporter, index the case under this report's
+ *    keys where it is missing. Done.
+ * 4. New: write the private entry `k|mine`, then claim the anchors of this report in ONE global sorted order:
+ *    the cells within R of the report × the time buckets of [t−T, t], and its place keys × the same buckets; for each,
+ *    slots 0..S−1 until one is won or is owned by a matching case. Owned by a case O whose private entry matches
+ *    (same rules as an incident) → yield: claim `f|mine` = O, then follow O's fate (O is still claiming: wait, it
+ *    never waits on us). Won every anchor → commit: claim `f|mine` = mine, write the index entries.
+ * Why one case: two matching reports A and B are within R and T, so A's own cell and bucket is also in B's anchor set
+ * (the disk around B contains A; A's time lies in [t_B−T, t_B] or B's in A's). Both claim that shared anchor, in the
+ * same sorted order, slot by slot; whoever comes second finds the other (or what the other yielded to) and yields.
+ * Waiting cannot deadlock: a worker only waits after losing at anchor x to a holder that acquired x before reaching
+ * its own loss point, so a cycle would need x₁ < x₂ < … < x₁. A crashed holder (timeout) is resumed by the redelivery
+ * of its report (claims are idempotent per value), and the waiter answers with the holder's case id (`unsettled`).
+ * Limits: more than `anchorSlots` distinct new incidents of one group in one cell and window, or two near-identical
+ * texts without any place (text band keys are not anchored) racing within milliseconds, can still open two cases.
+ * Cost of a new case: 1 private entry + up to (cells within R ≤ 4 + place keys ≤ 4) × 2 buckets anchor claims + 1 fate
+ * claim + 1 index write; a merged report: 1 fate claim + 1 reporter write + index writes only where missing.
+ */
+import { hash32, type TextSketch } from './text.ts';
+
+/** What the index keeps about a case under one key: enough to decide without reading the case. */
+export interface CandidateEntry {
+  caseId: string;
+  /** The report that wrote this entry. */
+  reportId: string;
+  /** Epoch ms of that report. */
+  at: number;
+  group: string;
+  root?: string;
+  lat?: number;
+  lon?: number;
+  placeKeys: string[];
+  /** Hashed citizen ids of that report (phone/openid/email digests). */
+  citizenKeys: string[];
+  sketch: TextSketch;
+  /** Short title for duplicate suggestions (masked text, ≤ 60 chars). */
+  title: string;
+}
+
+export interface CaseState {
+  status: 'open' | 'closed';
+  /** Epoch ms. */
+  closedAt?: number;
+  /** Epoch ms of the latest report attached (incidents stay "near in time" while reports keep coming). */
+  lastReportAt?: number;
+  reporterCount: number;
+}
+
+export type ClaimResult = { won: true; value: string } | { won: false; value: string };
+
+export interface DedupeStore {
+  /** Entries indexed under `key`, newest first, at most the store's per-key limit. */
+  getByKey(key: string): Promise<CandidateEntry[]>;
+  /** Indexes `entry` under each key (upsert by (key, entry.caseId)). */
+  putKeys(keys: readonly string[], entry: CandidateEntry): Promise<void>;
+  /** Put-if-absent. Re-claiming with the stored value is a win. */
+  claim(key: string, value: string): Promise<ClaimResult>;
+  readClaim(key: string): Promise<string | undefined>;
+  /** Current state of the cases (missing = open, count 0). */
+  getCaseStates(caseIds: readonly string[]): Promise<Map<string, CaseState>>;
+  /** Adds a distinct reporter (idempotent per reporterKey) and returns the counts before and after. */
+  addReporter(caseId: string, reporterKey: string, at: number): Promise<{ before: number; after: number }>;
+}
+
+export interface InMemoryStoreOptions {
+  /** Entries returned per key, newest first (a DynamoDB Query Limit). */
+  maxEntriesPerKey?: number;
+}
+
+/**
+ * The port on Maps, with the same semantics as the DynamoDB design above. Every method is async and does its
+ * work in one synchronous step, so interleavings between awaits are exactly those of separate single-item writes.
+ */
+export class InMemoryDedupeStore implements DedupeStore {
+  private readonly index = new Map<string, CandidateEntry[]>();
+  private readonly claims = new Map<string, string>();
+  private readonly cases = new Map<string, CaseState>();
+  private readonly members = new Map<string, Set<string>>();
+  private readonly maxEntriesPerKey: number;
+  /** Counts of port calls, for tests and the bench (reads = getByKey + readClaim + getCaseStates items). */
+  readonly stats = { getByKey: 0, putKeys: 0, claim: 0, readClaim: 0, getCaseStates: 0, addReporter: 0 };
+
+  constructor(options: InMemoryStoreOptions = {}) {
+    this.maxEntriesPerKey = options.maxEntriesPerKey ?? 200;
+  }
+
+  async getByKey(key: string): Promise<CandidateEntry[]> {
+    this.stats.getByKey++;
+    const list = this.index.get(key);
+    const out: CandidateEntry[] = [];
+    if (list) for (let i = list.length - 1; i >= 0 && out.length < this.maxEntriesPerKey; i--) out.push(list[i]!);
+    this.compactRows(key, out, this.maxEntriesPerKey);
+    return out;
+  }
+
+  async putKeys(keys: readonly string[], entry: CandidateEntry): Promise<void> {
+    this.stats.putKeys++;
+    for (const key of keys) this.putOne(key, entry);
+  }
+
+  private putOne(key: string, entry: CandidateEntry): void {
+    const list = this.index.get(key);
+    if (!list) {
+      this.index.set(key, [entry]);
+      return;
+    }
+    const i = list.findIndex((e) => e.caseId === entry.caseId);
+    if (i >= 0) list[i] = entry;
+    else list.push(entry);
+  }
+
+  async claim(key: string, value: string): Promise<ClaimResult> {
+    this.stats.claim++;
+    const v = this.claims.get(key);
+    if (v === undefined) {
+      this.claims.set(key, value);
+      return { won: true, value };
+    }
+    return v === value ? { won: true, value } : { won: false, value: v };
+  }
+
+  async readClaim(key: string): Promise<string | undefined> {
+    this.stats.readClaim++;
+    return this.claims.get(key);
+  }
+
+  async getCaseStates(caseIds: readonly string[]): Promise<Map<string, CaseState>> {
+    this.stats.getCaseStates++;
+    const out = new Map<string, CaseState>();
+    for (const id of caseIds) {
+      const s = this.cases.get(id);
+      if (s) out.set(id, { ...s });
+    }
+    return out;
+  }
+
+  async addReporter(caseId: string, reporterKey: string, at: number): Promise<{ before: number; after: number }> {
+    this.stats.addReporter++;
+    let set = this.members.get(caseId);
+    if (!set) {
+      set = new Set();
+      this.members.set(caseId, set);
+    }
+    const state = this.cases.get(caseId) ?? { status: 'open' as const, reporterCount: 0 };
+    state.lastReportAt = Math.max(state.lastReportAt ?? 0, at);
+    this.cases.set(caseId, state);
+    const before = state.reporterCount;
+    if (!set.has(reporterKey)) {
+      set.add(reporterKey);
+      state.reporterCount = before + 1;
+    }
+    return { before, after: state.reporterCount };
+  }
+
+  /** Case lifecycle events the engine does not own (办结 / 重办), for tests and replays. */
+  setCaseStatus(caseId: string, status: 'open' | 'closed', at: number): void {
+    const state = this.cases.get(caseId) ?? { status: 'open' as const, reporterCount: 0 };
+    state.status = status;
+    if (status === 'closed') state.closedAt = at;
+    else delete state.closedAt;
+    this.cases.set(caseId, state);
+  }
+
+  /**
+   * Bulk prefill for benchmarks: appends entries under their keys without any checks (the caller guarantees one entry
+   * per (key, case)). Open cases with no state item read as open with no reporters.
+   */
+  bulkLoad(items: Iterable<readonly [key: string, entry: CandidateEntry]>): number {
+    let n = 0;
+    for (const [key, entry] of items) {
+      const list = this.index.get(key);
+      if (list) list.push(entry);
+      else this.index.set(key, [entry]);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Bulk prefill of many open cases without one JS object per case (1M objects would make V8's garbage collector,
+   * not the lookups, the cost being measured). The index keeps, per (key, row), two 32-bit hashes of the key in typed
+   * arrays, chained from an open hash table; `entryAt(row)` rebuilds the entry when a lookup returns it, so it must be
+   * deterministic. Rows read as open cases with no reporters, older than any entry written through `putKeys`.
+   */
+  bulkLoadCompact(rows: number, keysOf: (row: number) => readonly string[], entryAt: (row: number) => CandidateEntry) {
+    let cap = Math.max(16, rows * 2);
+    let hashA = new Uint32Array(cap);
+    let hashB = new Uint32Array(cap);
+    let next = new Int32Array(cap);
+    let rowOf = new Int32Array(cap);
+    let links = 0;
+    for (let r = 0; r < rows; r++) {
+      for (const key of keysOf(r)) {
+        if (links === cap) {
+          cap *= 2;
+          const grow = <T extends Uint32Array | Int32Array>(a: T, make: (n: number) => T): T => {
+            const b = make(cap);
+            b.set(a);
+            return b;
+          };
+          hashA = grow(hashA, (n) => new Uint32Array(n));
+          hashB = grow(hashB, (n) => new Uint32Array(n));
+          next = grow(next, (n) => new Int32Array(n));
+          rowOf = grow(rowOf, (n) => new Int32Array(n));
+        }
+        hashA[links] = hash32(key, 0x1b873593);
+        hashB[links] = hash32(key, 0x85ebca6b);
+        rowOf[links] = r;
+        links++;
+      }
+    }
+    let size = 1;
+    while (size < links * 2) size *= 2;
+    const heads = new Int32Array(size).fill(-1);
+    for (let i = 0; i < links; i++) {
+      const slot = hashA[i]! & (size - 1);
+      next[i] = heads[slot]!;
+      heads[slot] = i;
+    }
+    this.compact.push({ heads, mask: size - 1, hashA, hashB, next, rowOf, entryAt, links });
+  }
+
+  private readonly compact: {
+    heads: Int32Array;
+    mask: number;
+    hashA: Uint32Array;
+    hashB: Uint32Array;
+    next: Int32Array;
+    rowOf: Int32Array;
+    entryAt: (row: number) => CandidateEntry;
+    links: number;
+  }[] = [];
+
+  private compactRows(key: string, out: CandidateEntry[], limit: number): void {
+    if (this.compact.length === 0) return;
+    const a = hash32(key, 0x1b873593);
+    const b = hash32(key, 0x85ebca6b);
+    for (const seg of this.compact) {
+      for (let i = seg.heads[a & seg.mask]!; i >= 0 && out.length < limit; i = seg.next[i]!) {
+        if (seg.hashA[i] === a && seg.hashB[i] === b) out.push(seg.entryAt(seg.rowOf[i]!));
+      }
+    }
+  }
+
+  /** Number of keys and entries held (for the bench). */
+  size(): { keys: number; entries: number; claims: number; compactLinks: number } {
+    let entries = 0;
+    for (const l of this.index.values()) entries += l.length;
+    const compactLinks = this.compact.reduce((n, s) => n + s.links, 0);
+    return { keys: this.index.size, entries, claims: this.claims.size, compactLinks };
+  }
+}
