@@ -4,6 +4,7 @@
  * - `partition` (`aws` | `aws-cn`) and/or `region` (e.g. `cn-northwest-1`); `account`. Without a region the stack is
  *   environment-agnostic (ARNs use `${AWS::Partition}`), except that `partition=aws-cn` alone picks cn-northwest-1.
  * - `stackName` (default `CityLoop`), `alarmEmail`, `blobExpiryDays`, `nag=false` (skip cdk-nag).
+ * - `mailFrom` (the SES-verified sender), `mailDomain` (the domain SES receives for).
  * - Pages: `web=true|false` (default: on in aws, off in aws-cn), `webDomainName`, `webCertificateArn`, `webAclArn`,
  *   `webDistPath` (default `web/dist`).
  * - Staff sign-in: Cognito by default in aws; `staffJwtIssuer` + `staffJwtAudience` (comma-separated client ids) for an
@@ -137,6 +138,8 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ci
     alarmEmail: str('alarmEmail'),
     webDistPath: str('webDistPath'),
     blobExpiryDays: days('blobExpiryDays'),
+    mailFrom: str('mailFrom'),
+    mailDomain: str('mailDomain'),
     web: webOption(),
     staffAuth: staffAuth(),
   });

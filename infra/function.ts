@@ -13,6 +13,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { queueEnvName } from '#core/topology.ts';
@@ -175,6 +176,29 @@ export class CityLoopFunction extends NodejsFunction {
    * `BLOB_BUCKET` + object read, or read and put (never delete: raw input is evidence and must not be lost; the
    * bucket is versioned as well). ListBucket lets a missing key answer 404 instead of 403.
    */
+  /** Puts the secret's ARN in `env` and lets the function read that secret only (GetSecretValue + its KMS key). */
+  bindSecret(secret: secretsmanager.ISecret, env: string): this {
+    this.addEnvironment(env, secret.secretArn);
+    secret.grantRead(this.executionRole);
+    return this;
+  }
+
+  /** Lets the function send mail through SES v2 as `from` (an SES-verified identity of the city). */
+  bindMailSender(from: string): this {
+    this.addEnvironment('MAIL_FROM', from);
+    const stack = Stack.of(this);
+    this.executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        // The sending identity only: the verified address and its domain (SES authorizes either).
+        resources: [from, from.slice(from.indexOf('@') + 1)].map((identity) =>
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+        ),
+      }),
+    );
+    return this;
+  }
+
   bindBlobs(bucket: s3.IBucket, access: BlobAccess): this {
     this.addEnvironment('BLOB_BUCKET', bucket.bucketName);
     const objects = bucket.arnForObjects('*');

@@ -25,6 +25,9 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sesActions from 'aws-cdk-lib/aws-ses-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -89,6 +92,10 @@ export interface CityLoopStackProps extends StackProps {
   throttle?: { rateLimit: number; burstLimit: number };
   /** Raw input and attachments expire after this many days. */
   blobExpiryDays?: number;
+  /** The SES-verified sender of acknowledgements and notices (context `mailFrom`). */
+  mailFrom?: string;
+  /** The city's mail domain that SES receives for (context `mailDomain`); default: every verified domain. */
+  mailDomain?: string;
 }
 
 /** `dept-street-pingshan` → `DeptStreetPingshan`: construct ids and output names. */
@@ -338,6 +345,9 @@ export class CityLoopStack extends Stack {
       for (const q of spec.sendTo) fn.bindQueue(q, this.queue(q), 'send');
       for (const q of spec.receiveFrom ?? []) fn.bindQueue(q, this.queue(q), 'receive');
       if (spec.blobs !== 'none') fn.bindBlobs(this.blobs, spec.blobs);
+      for (const sec of spec.secrets ?? []) fn.bindSecret(this.secret(sec.id), sec.env);
+      if (spec.sendEmail) this.bindMail(spec, fn, props.mailFrom);
+      if (spec.sesInbound) this.addSesInbound(spec, fn, spec.sesInbound.prefix, props.mailDomain);
       if (spec.sqs) this.addSqsSource(spec, fn);
       if (spec.schedule) {
         new events.Rule(this, `Schedule${pascal(spec.id)}`, {
@@ -506,6 +516,68 @@ export class CityLoopStack extends Stack {
     return new HttpJwtAuthorizer('StaffJwt', pool.userPoolProviderUrl, {
       jwtAudience: [client.userPoolClientId],
       identitySource: ['$request.header.Authorization'],
+    });
+  }
+
+  private readonly secrets = new Map<string, secretsmanager.Secret>();
+
+  /**
+   * One Secrets Manager secret per logical id (e.g. `wechat`), encrypted with the city's key. The value (a JSON object,
+   * e.g. `{"WECHAT_TOKEN": ..., "WECHAT_ENCODING_AES_KEY": ...}`) is set by the operator after deploy, never in code.
+   */
+  secret(id: string): secretsmanager.Secret {
+    let s = this.secrets.get(id);
+    if (!s) {
+      s = new secretsmanager.Secret(this, `Secret${pascal(id)}`, {
+        description: `CityLoop ${id} credentials (JSON object; set by the operator after deploy)`,
+        encryptionKey: this.dataKey,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      Validations.of(s).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Channel credentials (WeChat token, EncodingAESKey, app secret) are issued and rotated in the channel ' +
+          "provider's console, not by an AWS rotation Lambda; the operator updates the secret when they rotate them.",
+      });
+      this.secrets.set(id, s);
+    }
+    return s;
+  }
+
+  /** SES sending. SES is not offered in the China regions: there the city's mail relay takes over (documented). */
+  private bindMail(spec: FunctionSpec, fn: CityLoopFunction, from: string | undefined): void {
+    if (this.partitionName === 'aws-cn') {
+      Validations.of(fn).addWarning(
+        'cityloop:noSesInChina',
+        `${spec.id}: Amazon SES is not available in aws-cn; acknowledgements stay in the notify queue for a mail relay.`,
+      );
+      return;
+    }
+    fn.bindMailSender(from ?? 'no-reply@12345.example.gov.cn');
+  }
+
+  /**
+   * The email channel on AWS: an SES receipt rule stores the raw MIME in the (encrypted) blob bucket under `prefix`,
+   * then invokes the function, which reads it from there.
+   * https://docs.aws.amazon.com/ses/latest/dg/receiving-email-action-s3.html
+   */
+  private addSesInbound(spec: FunctionSpec, fn: CityLoopFunction, prefix: string, domain: string | undefined): void {
+    if (this.partitionName === 'aws-cn') {
+      Validations.of(fn).addWarning(
+        'cityloop:noSesInChina',
+        `${spec.id}: SES email receiving is not available in aws-cn; feed the function from the city's mail gateway.`,
+      );
+      return;
+    }
+    const ruleSet = new ses.ReceiptRuleSet(this, `${pascal(spec.id)}RuleSet`, {});
+    ruleSet.addRule(`${pascal(spec.id)}Rule`, {
+      ...(domain ? { recipients: [domain] } : {}),
+      scanEnabled: true,
+      tlsPolicy: ses.TlsPolicy.REQUIRE,
+      actions: [
+        new sesActions.S3({ bucket: this.blobs, objectKeyPrefix: prefix, kmsKey: this.dataKey }),
+        new sesActions.Lambda({ function: fn, invocationType: sesActions.LambdaInvocationType.EVENT }),
+      ],
     });
   }
 

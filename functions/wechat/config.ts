@@ -1,13 +1,13 @@
 /**
- * WeChat configuration, read once per container: env vars, optionally overlaid with a Secrets Manager secret read
- * through the AWS Parameters and Secrets Lambda Extension (a loopback HTTP call, no SDK in the bundle).
- * https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_lambda.html
+ * WeChat configuration, read once per container: env vars, optionally overlaid with a Secrets Manager secret
+ * (`adapters/secrets/secrets.ts`).
  *
  * Env: WECHAT_TOKEN, WECHAT_ENCODING_AES_KEY, WECHAT_APP_ID, WECHAT_ALLOW_PLAIN (`true`) for the message push;
  * WECHAT_MP_APP_ID (default WECHAT_APP_ID), WECHAT_MP_APP_SECRET, WECHAT_API_BASE (default https://api.weixin.qq.com),
  * WECHAT_SESSION_SECRET, WECHAT_SESSION_TTL_SECONDS (default 7200) for the mini-program.
  * WECHAT_SECRET_ID: a secret whose SecretString is a JSON object with any of the keys above (secrets win over env).
  */
+import { readSecretJson, SecretFormatError, type SecretReader } from '#adapters/secrets/secrets.ts';
 import { CityLoopError } from '#core/errors.ts';
 
 export interface WechatConfig {
@@ -38,46 +38,22 @@ const KEYS = [
 type Key = (typeof KEYS)[number];
 type Values = Partial<Record<Key, string>>;
 
-const DEFAULT_EXTENSION_PORT = '2773';
-
 function notConfigured(message: string): CityLoopError {
   return new CityLoopError('WECHAT_NOT_CONFIGURED', message, 500);
 }
 
-/** The secret's JSON, fetched through the Lambda extension on loopback. */
-export async function fetchSecretValues(
-  secretId: string,
-  env: NodeJS.ProcessEnv,
-  fetchFn: typeof fetch = fetch,
-): Promise<Values> {
-  const port = env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? DEFAULT_EXTENSION_PORT;
-  if (!/^\d{1,5}$/.test(port)) throw notConfigured('PARAMETERS_SECRETS_EXTENSION_HTTP_PORT is not a port');
-  const url = `http://127.0.0.1:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretId)}`;
-  let res: Response;
+/** The secret's settings (only the WeChat keys), read through the shared Secrets Manager reader. */
+export async function fetchSecretValues(secretId: string, read: SecretReader = readSecretJson): Promise<Values> {
+  let secret: Record<string, string>;
   try {
-    res = await fetchFn(url, {
-      headers: { 'X-Aws-Parameters-Secrets-Token': env.AWS_SESSION_TOKEN ?? '' },
-      signal: AbortSignal.timeout(3000),
-    });
-  } catch {
-    throw notConfigured('the secrets extension could not be reached');
-  }
-  if (!res.ok) throw notConfigured(`the secrets extension answered HTTP ${res.status}`);
-  let secret: unknown;
-  try {
-    const outer = (await res.json()) as { SecretString?: unknown };
-    secret = typeof outer.SecretString === 'string' ? JSON.parse(outer.SecretString) : undefined;
-  } catch {
-    throw notConfigured('the WeChat secret is not JSON');
-  }
-  if (typeof secret !== 'object' || secret === null || Array.isArray(secret)) {
-    throw notConfigured('the WeChat secret must be a JSON object');
+    secret = await read(secretId);
+  } catch (e) {
+    throw notConfigured(
+      e instanceof SecretFormatError ? 'the WeChat secret must be a JSON object' : 'the WeChat secret could not be read',
+    );
   }
   const out: Values = {};
-  for (const k of KEYS) {
-    const v = (secret as Record<string, unknown>)[k];
-    if (typeof v === 'string' && v !== '') out[k] = v;
-  }
+  for (const k of KEYS) if (secret[k]) out[k] = secret[k];
   return out;
 }
 
@@ -106,7 +82,7 @@ export function configFromValues(v: Values): WechatConfig {
 /** Env values, overlaid with the secret named by WECHAT_SECRET_ID when set. */
 export async function loadWechatConfig(
   env: NodeJS.ProcessEnv = process.env,
-  fetchFn?: typeof fetch,
+  read?: SecretReader,
 ): Promise<WechatConfig> {
   const values: Values = {};
   for (const k of KEYS) {
@@ -114,7 +90,7 @@ export async function loadWechatConfig(
     if (v !== undefined && v !== '') values[k] = v;
   }
   const secretId = env.WECHAT_SECRET_ID;
-  if (secretId) Object.assign(values, await fetchSecretValues(secretId, env, fetchFn));
+  if (secretId) Object.assign(values, await fetchSecretValues(secretId, read));
   return configFromValues(values);
 }
 

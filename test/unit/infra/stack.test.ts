@@ -508,18 +508,22 @@ describe('Class: CityLoopStack', () => {
   it('should leave no unacknowledged cdk-nag AwsSolutions finding and no error annotation, in both partitions', () => {
     // Prepare: in aws-cn without an identity provider each staff route is closed, with a warning saying so.
     const staffRoutes = topology.functions.flatMap((f) => f.routes ?? []).filter((r) => r.auth !== 'public');
+    const sesUses = topology.functions.reduce((n, f) => n + Number(Boolean(f.sendEmail)) + Number(Boolean(f.sesInbound)), 0);
 
     for (const s of [aws, awsCn]) {
       // Act
       const errors = Annotations.fromStack(s.stack).findError('*', Match.anyValue());
       const warnings = Annotations.fromStack(s.stack).findWarning('*', Match.anyValue());
       const closed = warnings.filter((w) => String(w.entry.data).includes('staffJwtIssuer'));
+      // SES (sending and receiving) does not exist in the China regions: each email function says so.
+      const noSes = warnings.filter((w) => String(w.entry.data).includes('not available in aws-cn'));
 
       // Assess
       expect(s.nagViolations).toEqual([]);
       expect(errors).toEqual([]);
       expect(closed).toHaveLength(s === awsCn ? staffRoutes.length : 0);
-      expect(warnings).toEqual(closed);
+      expect(noSes).toHaveLength(s === awsCn ? sesUses : 0);
+      expect(warnings).toEqual([...closed, ...noSes].sort((a, b) => warnings.indexOf(a) - warnings.indexOf(b)));
     }
   });
 
@@ -575,6 +579,46 @@ function synthesizeWithStaffRoute(id: string, props: Partial<CityLoopStackProps>
 const staffRoute = (s: Synth): Json | undefined =>
   ofType(s, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties?.RouteKey === 'GET /api/test/staff-only')?.[1]
     .Properties;
+
+describe('Class: CityLoopStack (channel credentials and email)', () => {
+  it('should receive mail with an SES rule that stores the raw MIME in the encrypted bucket, then invokes the function', () => {
+    // Act
+    const rules = aws.template.findResources('AWS::SES::ReceiptRule');
+    const rule = Object.values(rules)[0] as { Properties: { Rule: Record<string, any> } };
+    // Assess
+    expect(Object.keys(rules)).toHaveLength(1);
+    expect(rule.Properties.Rule).toMatchObject({ Enabled: true, ScanEnabled: true, TlsPolicy: 'Require' });
+    const actions = rule.Properties.Rule.Actions as Record<string, any>[];
+    expect(actions[0]?.S3Action).toMatchObject({ ObjectKeyPrefix: 'raw/email/ses/' });
+    expect(actions[0]?.S3Action.KmsKeyArn).toBeDefined();
+    expect(actions[1]?.LambdaAction).toMatchObject({ InvocationType: 'Event' });
+  });
+
+  it('should give email functions MAIL_FROM and SES send rights on that identity only', () => {
+    const fn = aws.stack.functions.get('email-inbound');
+    expect(fn).toBeDefined();
+    const json = JSON.stringify(aws.json);
+    expect(json).toContain('"MAIL_FROM"');
+    expect(json).toMatch(/ses:SendRawEmail/);
+    expect(json).not.toMatch(/identity\/\*"/);
+  });
+
+  it('should keep WeChat credentials in one KMS-encrypted secret that only the WeChat functions may read', () => {
+    // Act
+    const secrets = aws.template.findResources('AWS::SecretsManager::Secret');
+    // Assess
+    expect(Object.keys(secrets)).toHaveLength(1);
+    const [logicalId, secret] = Object.entries(secrets)[0] as [string, { Properties: Record<string, unknown> }];
+    expect(secret.Properties.KmsKeyId).toBeDefined();
+    const readers = Object.entries(aws.template.findResources('AWS::IAM::Policy')).filter(([, p]) =>
+      JSON.stringify(p).includes('secretsmanager:GetSecretValue') && JSON.stringify(p).includes(logicalId),
+    );
+    expect(readers.map(([id]) => id).sort()).toEqual([
+      expect.stringMatching(/^FnWechatMiniprogramRole/),
+      expect.stringMatching(/^FnWechatPushRole/),
+    ]);
+  });
+});
 
 describe('Class: CityLoopStack (staff routes, built pages)', () => {
   let custom: Synth;

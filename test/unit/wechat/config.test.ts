@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CityLoopError } from '#core/errors.ts';
+import { SecretFormatError } from '#adapters/secrets/secrets.ts';
 import { configFromValues, loadWechatConfig } from '#functions/wechat/config.ts';
 
 /** A fetch double for the Parameters and Secrets extension: records the call, answers from a script. */
-function extension(status: number, body: unknown) {
-  const calls: { url: string; token: string | null }[] = [];
-  const fn = (async (input: string | URL | Request, init?: RequestInit) => {
-    calls.push({ url: String(input), token: new Headers(init?.headers).get('x-aws-parameters-secrets-token') });
-    return new Response(JSON.stringify(body), { status });
-  }) as typeof fetch;
-  return { fn, calls };
-}
-
 async function rejection(p: Promise<unknown>): Promise<CityLoopError> {
   try {
     await p;
@@ -36,35 +28,35 @@ describe('Function: loadWechatConfig', () => {
     });
   });
 
-  it('should overlay the secret read through the Lambda extension on loopback', async () => {
+  it('should overlay the secret read from Secrets Manager', async () => {
     // Prepare
     const secret = { WECHAT_TOKEN: 'from-secret', WECHAT_MP_APP_SECRET: 'app-secret', OTHER: 'ignored' };
-    const ext = extension(200, { SecretString: JSON.stringify(secret) });
-    const env = {
-      WECHAT_TOKEN: 'from-env',
-      WECHAT_APP_ID: 'wxA',
-      WECHAT_SECRET_ID: 'cityloop/wechat',
-      AWS_SESSION_TOKEN: 'tok',
+    const asked: string[] = [];
+    const read = async (id: string) => {
+      asked.push(id);
+      return secret;
     };
+    const env = { WECHAT_TOKEN: 'from-env', WECHAT_APP_ID: 'wxA', WECHAT_SECRET_ID: 'cityloop/wechat' };
 
     // Act
-    const c = await loadWechatConfig(env, ext.fn);
+    const c = await loadWechatConfig(env, read);
 
     // Assess
     expect(c.token).toBe('from-secret');
     expect(c.miniProgram.appSecret).toBe('app-secret');
-    expect(ext.calls).toEqual([
-      { url: 'http://127.0.0.1:2773/secretsmanager/get?secretId=cityloop%2Fwechat', token: 'tok' },
-    ]);
+    expect(asked).toEqual(['cityloop/wechat']);
   });
 
   it.each([
-    ['an HTTP error', extension(400, { message: 'no such secret' })],
-    ['a non-JSON secret', extension(200, { SecretString: 'plain words' })],
-    ['a JSON array secret', extension(200, { SecretString: '[1]' })],
-  ])('should fail with WECHAT_NOT_CONFIGURED on %s', async (_what, ext) => {
+    ['an unreadable secret', new Error('AccessDeniedException')],
+    ['a secret that is not a JSON object', new SecretFormatError('secret x must be a JSON object')],
+  ])('should fail with WECHAT_NOT_CONFIGURED on %s', async (_what, error) => {
     // Act
-    const e = await rejection(loadWechatConfig({ WECHAT_SECRET_ID: 'x' }, ext.fn));
+    const e = await rejection(
+      loadWechatConfig({ WECHAT_SECRET_ID: 'x' }, async () => {
+        throw error;
+      }),
+    );
 
     // Assess
     expect(e.code).toBe('WECHAT_NOT_CONFIGURED');
