@@ -3,14 +3,14 @@
  * answers 202 with the tracking number once the report is durable; `GET /api/requests/{trackingNo}` answers the
  * citizen with status, department and public history.
  *
- * The citizen's own actions on a tracking number (proof: the token of the notice link, or the last 4 digits of the
- * report's phone; see core/cases/citizen-auth.ts):
- *   GET  /api/requests/{trackingNo}[?token=|&phone4=]      with a proof: texts, attachments and possible actions
- *   POST /api/requests/{trackingNo}/updates     市民补充  { text, token | phoneLast4 }
- *   POST /api/requests/{trackingNo}/follow-up   回访评价  { satisfaction: 满意|基本满意|不满意, resolved: bool, text?, token | phoneLast4 }
- * Both POSTs take `expectedVersion` too (409 CONFLICT when the case changed meanwhile).
- * The proof may also come as `x-citizen-token` / `x-citizen-phone4` headers. No proof: 401 CITIZEN_PROOF_REQUIRED;
- * a wrong one: 403 CITIZEN_PROOF_INVALID.
+ * The citizen's own view and actions on a tracking number (see core/cases/citizen-auth.ts for why):
+ *   GET  /api/requests/{trackingNo}[?token=T | ?phone4=NNNN]   with a proof: texts, attachments, due time, actions
+ *   POST /api/requests/{trackingNo}/updates     市民补充  { text, token }
+ *   POST /api/requests/{trackingNo}/follow-up   回访评价  { satisfaction: 满意|基本满意|不满意, resolved: bool, text?, token }
+ * Reading takes the notice link's token or the last 4 digits of the report's phone; acting takes the token. Both POSTs
+ * take `expectedVersion` too (409 CONFLICT when the case changed meanwhile). The proof may also come as
+ * `x-citizen-token` / `x-citizen-phone4` headers. No proof: 401 CITIZEN_PROOF_REQUIRED; a wrong one: 403
+ * CITIZEN_PROOF_INVALID.
  */
 
 import { createHash } from 'node:crypto';
@@ -92,17 +92,17 @@ async function findReport(event: HttpEvent): Promise<StoredReport> {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function proofOf(event: HttpEvent, report: StoredReport, body: Record<string, unknown> = {}): ProofResult {
+/** The citizen's proof; `tokenOnly` for actions (the phone digits only ever open the view). */
+function proofOf(
+  event: HttpEvent,
+  report: StoredReport,
+  body: Record<string, unknown>,
+  tokenOnly: boolean,
+): ProofResult {
   const q = event.queryStringParameters ?? {};
-  return checkCitizenProof(
-    {
-      token: str(body.token) ?? header(event, 'x-citizen-token') ?? q.token,
-      phoneLast4: str(body.phoneLast4) ?? header(event, 'x-citizen-phone4') ?? q.phone4,
-    },
-    report.trackingNo,
-    report.request.citizen,
-    citizenTokenSecret(),
-  );
+  const token = str(body.token) ?? header(event, 'x-citizen-token') ?? q.token;
+  const phoneLast4 = tokenOnly ? undefined : (header(event, 'x-citizen-phone4') ?? q.phone4);
+  return checkCitizenProof({ token, phoneLast4 }, report.trackingNo, report.request.citizen, citizenTokenSecret());
 }
 
 const proofInvalid = () =>
@@ -110,13 +110,15 @@ const proofInvalid = () =>
 
 async function lookup(event: HttpEvent): Promise<HttpResult> {
   const report = await findReport(event);
-  const proof = proofOf(event, report);
+  const proof = proofOf(event, report, {}, false);
   if (proof === 'invalid') throw proofInvalid();
   const c = await getRuntime().store.getCase(report.caseId ?? report.trackingNo);
   // Only the filer (same contact) sees the texts and may act; a co-reporter of the same incident (并案) follows the
   // steps only, never another citizen's words.
   const mine = c === undefined || citizenKey(report.request.citizen) === (citizenRefOf(c) ?? undefined);
-  return json(200, citizenView(report, c, defaultDepartments, { verified: proof === 'valid' && mine }));
+  const verified = proof === 'valid' && mine;
+  const withToken = verified && proofOf(event, report, {}, true) === 'valid';
+  return json(200, citizenView(report, c, defaultDepartments, { verified, mayAct: withToken }));
 }
 
 const CITIZEN_ACTIONS: Readonly<Record<string, { type: ActionType; fields: readonly string[] }>> = {
@@ -130,11 +132,11 @@ async function citizenAction(event: HttpEvent, which: string): Promise<HttpResul
   if (!spec) throw new CityLoopError('NOT_FOUND', 'no such action', 404);
   const report = await findReport(event);
   const body = bodyOf(event);
-  const proof = proofOf(event, report, body);
+  const proof = proofOf(event, report, body, true);
   if (proof === 'none') {
     throw new CityLoopError(
       'CITIZEN_PROOF_REQUIRED',
-      '请提供通知链接中的凭证或手机号后四位 token or phone digits required',
+      '请使用通知短信/邮件中的链接办理 the token of the notice link is required',
       401,
     );
   }

@@ -1,0 +1,230 @@
+/**
+ * The case lifecycle against the ports: load → map to the machine's snapshot → `applyAction` → ONE conditional write
+ * of the whole case (expected version) with the audit record appended and the owed events recorded → publish →
+ * mark announced → tell the citizen when the step concerns them.
+ *
+ * - A lost race (someone changed the case since it was read, or since the caller read it: `expectedVersion`) is a
+ *   409 CONFLICT and changes nothing; the caller re-reads and decides again.
+ * - At-least-once announcements: events owed by an earlier version whose bus call failed are carried into the next
+ *   write and published again with the new one, so a quick follow-up action never buries an unannounced re-dispatch.
+ *   Each event keeps its deterministic `eventId` (`<caseId>:<version>:<detailType>`) for consumers to drop repeats.
+ * - Every entry into `dispatched` (派单, 人工分拨, 改派, 重办) is `Case.Dispatched` with `detail.department`: the same
+ *   per-department EventBridge rule routes it to the new department's queue.
+ * - Who may see a case: a department only its own (another department's case is NOT_FOUND, exactly like a missing
+ *   one, so ids do not leak); a citizen only the case they filed (same contact digest); supervisors, agents and the
+ *   system all.
+ */
+import type { Case } from '../case.ts';
+import { CityLoopError } from '../errors.ts';
+import { toShanghaiIso } from '../ids.ts';
+import type { Action } from '../lifecycle/actions.ts';
+import { applyAction } from '../lifecycle/machine.ts';
+import type { Actor, AuditRecord, TimeWindows } from '../lifecycle/types.ts';
+import type { Bus, BusEvent, CaseStore, Clock, OutboundMessage, Outbox } from '../ports.ts';
+import type { Category, Department } from '../taxonomy/types.ts';
+import { caseEvent } from '../triage/triage.ts';
+import { applySnapshot, citizenRefOf, toSnapshot } from './mapping.ts';
+import { buildNotice, type NoticeContext, noticeForOpenedCase, noticeKindOf } from './notify.ts';
+
+/** Recomputes the SLA record after a step (see `./sla.ts`); undefined → deadlines unchanged. */
+export type DeadlinesHook = (
+  before: Case,
+  after: Case,
+  audit: AuditRecord,
+) => { deadlines: Record<string, unknown>; windows: TimeWindows } | undefined;
+
+export interface ServiceLog {
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface CaseServiceDeps {
+  cases: CaseStore;
+  bus: Bus;
+  clock: Clock;
+  departments: readonly Department[];
+  categories: ReadonlyMap<string, Category>;
+  /** Notices to citizens; without it nobody is told. */
+  outbox?: Outbox;
+  notices?: NoticeContext;
+  deadlines?: DeadlinesHook;
+  log?: ServiceLog;
+}
+
+export interface ActOptions {
+  /** The version the caller based its decision on; another version → 409 CONFLICT. */
+  expectedVersion?: number;
+}
+
+export interface ActResult {
+  case: Case;
+  audit: AuditRecord;
+  event: BusEvent;
+  /** False when the bus call failed: the events stay owed on the case (re-sent by the next step or the sweep). */
+  announced: boolean;
+  /** The notice sent to the citizen, if this step owed one and it went out. */
+  notice?: { channel: OutboundMessage['channel']; kind: string };
+}
+
+export const caseNotFound = (): CityLoopError => new CityLoopError('NOT_FOUND', '未找到该工单 no such case', 404);
+
+export const conflict = (current: number): CityLoopError =>
+  new CityLoopError(
+    'CONFLICT',
+    '工单已被他人更新，请刷新后重试 the case changed meanwhile; re-read it and retry',
+    409,
+    {
+      version: current,
+    },
+  );
+
+/** Whether `actor` may read the case at all (before any action-specific rule). */
+export function canSee(
+  c: Pick<Case, 'department' | 'citizen'>,
+  actor: Pick<Actor, 'role' | 'department' | 'id'>,
+): boolean {
+  if (actor.role === 'department') return actor.department !== undefined && c.department === actor.department;
+  if (actor.role === 'citizen') return citizenRefOf(c) !== null && citizenRefOf(c) === actor.id;
+  return actor.role === 'supervisor' || actor.role === 'agent' || actor.role === 'system';
+}
+
+const silent: ServiceLog = { warn: () => undefined, error: () => undefined };
+
+export class CaseService {
+  private readonly log: ServiceLog;
+
+  constructor(private readonly deps: CaseServiceDeps) {
+    this.log = deps.log ?? silent;
+  }
+
+  departmentName = (id: string | undefined): string | undefined =>
+    id === undefined ? undefined : this.deps.departments.find((d) => d.id === id)?.name;
+
+  /** The case if `actor` may see it; NOT_FOUND otherwise (missing and foreign look the same). */
+  async get(caseId: string, actor: Actor): Promise<Case> {
+    const c = await this.deps.cases.getCase(caseId);
+    if (!c || !canSee(c, actor)) throw caseNotFound();
+    return c;
+  }
+
+  /** A department's cases, optionally in one state, by deadline within each state (GSI3 order). */
+  async listDepartment(department: string, opts: { state?: string; limit?: number } = {}): Promise<Case[]> {
+    const found = await this.deps.cases.listDepartmentCases(department, opts);
+    // The index is eventually consistent on AWS: drop entries that moved on since.
+    return found.filter((c) => c.department === department && (opts.state === undefined || c.state === opts.state));
+  }
+
+  /** Applies one action; throws a CityLoopError (4xx) when it is refused or the race is lost. */
+  async act(caseId: string, action: Action, actor: Actor, opts: ActOptions = {}): Promise<ActResult> {
+    const c = await this.deps.cases.getCase(caseId);
+    if (!c || !canSee(c, actor)) throw caseNotFound();
+    if (opts.expectedVersion !== undefined && opts.expectedVersion !== c.version) throw conflict(c.version);
+
+    const now = toShanghaiIso(this.deps.clock.now());
+    const result = applyAction(toSnapshot(c), action, actor, now);
+    if (!result.ok) {
+      if (result.error.code === 'NOT_YOUR_CASE') throw caseNotFound();
+      throw result.error;
+    }
+    this.checkReferences(action);
+
+    const next = applySnapshot(c, result.next, result.audit, {
+      categoryName: (code) => this.deps.categories.get(code)?.name,
+    });
+    const sla = this.deps.deadlines?.(c, next, result.audit);
+    if (sla) {
+      next.deadlines = sla.deadlines;
+      next.windows = sla.windows;
+    }
+    const base = caseEvent(next, result.event.detailType, this.departmentName(next.department));
+    const event: BusEvent = {
+      detailType: result.event.detailType,
+      resources: [next.caseId],
+      detail: { ...base.detail, ...result.event.detail },
+    };
+    next.pendingEvents = [...this.owedBy(c), event];
+    next.announcedVersion = c.announcedVersion;
+
+    if (!(await this.deps.cases.replaceCase(next, c.version))) {
+      const now2 = await this.deps.cases.getCase(caseId);
+      throw conflict(now2?.version ?? c.version);
+    }
+    const announced = await this.announce(next);
+    const notice = await this.notify(next, result.audit);
+    return { case: next, audit: result.audit, event, announced, ...(notice ? { notice } : {}) };
+  }
+
+  /**
+   * The SQS-free hook for the triage path: tells the citizen of a case triage just opened and dispatched
+   * automatically. Returns what was sent (undefined: nothing owed, no contact, or no outbox).
+   */
+  async notifyOpened(c: Case): Promise<{ channel: OutboundMessage['channel']; kind: string } | undefined> {
+    if (!this.deps.outbox || !this.deps.notices) return undefined;
+    const message = noticeForOpenedCase(c, this.deps.notices);
+    return message ? this.send(message) : undefined;
+  }
+
+  /** Department and category named by a (re-)dispatch must exist; checked after the machine accepted the step. */
+  private checkReferences(action: Action): void {
+    if ('department' in action && typeof action.department === 'string' && action.department !== '') {
+      const d = this.deps.departments.find((x) => x.id === action.department);
+      if (!d || d.kind === 'centre') {
+        throw new CityLoopError('UNKNOWN_DEPARTMENT', `承办单位不存在 unknown department: ${action.department}`, 422);
+      }
+    }
+    if ('category' in action && typeof action.category === 'string' && action.category !== '') {
+      if (!this.deps.categories.has(action.category)) {
+        throw new CityLoopError('UNKNOWN_CATEGORY', `事项类别不存在 unknown category: ${action.category}`, 422);
+      }
+    }
+  }
+
+  /** Events an earlier version still owes the bus (a failed publish, or triage not yet marked). */
+  private owedBy(c: Case): BusEvent[] {
+    if (c.announcedVersion >= c.version) return [];
+    if (c.pendingEvents?.length) return c.pendingEvents;
+    return [
+      caseEvent(c, c.state === 'triage' ? 'Case.TriageRequired' : 'Case.Dispatched', this.departmentName(c.department)),
+    ];
+  }
+
+  private async announce(c: Case): Promise<boolean> {
+    const events = c.pendingEvents ?? [];
+    try {
+      const { failed } = await this.deps.bus.publish(events);
+      if (failed.length > 0) {
+        this.log.warn('case events not announced yet', { caseId: c.caseId, version: c.version, failed: failed.length });
+        return false;
+      }
+    } catch (e) {
+      this.log.warn('case events not announced yet', { caseId: c.caseId, version: c.version, error: String(e) });
+      return false;
+    }
+    try {
+      await this.deps.cases.markAnnounced(c.caseId, c.version);
+    } catch (e) {
+      // Only means a repeat announcement later; consumers drop it by eventId.
+      this.log.warn('could not mark the case announced', { caseId: c.caseId, error: String(e) });
+    }
+    return true;
+  }
+
+  private async notify(c: Case, audit: AuditRecord): Promise<ActResult['notice']> {
+    if (!this.deps.outbox || !this.deps.notices) return undefined;
+    const kind = noticeKindOf(audit);
+    if (!kind) return undefined;
+    const message = buildNotice(c, kind, this.deps.notices, audit);
+    return message ? this.send(message) : undefined;
+  }
+
+  /** Best effort: the step is durable already; a failed notice is logged, never turns the answer into an error. */
+  private async send(message: OutboundMessage): Promise<ActResult['notice']> {
+    try {
+      await this.deps.outbox?.send(message);
+      return { channel: message.channel, kind: message.kind };
+    } catch (e) {
+      this.log.error('citizen notice failed', { trackingNo: message.trackingNo, kind: message.kind, error: String(e) });
+      return undefined;
+    }
+  }
+}

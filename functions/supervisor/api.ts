@@ -1,0 +1,100 @@
+/**
+ * 督办/审核接口 (supervisor API), `/api/supervisor/...`: the 12345 centre approves returns and extensions,
+ * re-dispatches, reviews closures, records the follow-up call, reopens, archives, and works the manual triage queue.
+ * Every route needs a supervisor credential (Cognito group `supervisors`; locally an API key).
+ *
+ *   GET  /api/supervisor/cases?department=&state=&limit=   cases (all departments when none is given)
+ *   GET  /api/supervisor/triage                             人工分拨 queue: cases waiting for category + department
+ *   GET  /api/supervisor/cases/{caseId}                     one case, full
+ *   POST /api/supervisor/cases/{caseId}/triage              人工分拨      { category, department }
+ *   POST /api/supervisor/cases/{caseId}/reject              不予受理      { reason }
+ *   POST /api/supervisor/cases/{caseId}/answer              直接答复      { text, attachments? }  (咨询 only)
+ *   POST /api/supervisor/cases/{caseId}/return/approve      退单通过→改派 { department, category?, reason? }
+ *   POST /api/supervisor/cases/{caseId}/return/reject       退单驳回      { reason }
+ *   POST /api/supervisor/cases/{caseId}/extension/approve   延期批准      { reason? }
+ *   POST /api/supervisor/cases/{caseId}/extension/reject    延期驳回      { reason }
+ *   POST /api/supervisor/cases/{caseId}/redispatch          改派          { department, category?, reason }
+ *   POST /api/supervisor/cases/{caseId}/closure/approve     审核通过      { text? }
+ *   POST /api/supervisor/cases/{caseId}/closure/reject      审核退回      { reason }
+ *   POST /api/supervisor/cases/{caseId}/follow-up           回访          { satisfaction, resolved, text? }
+ *   POST /api/supervisor/cases/{caseId}/reopen              重办          { reason }
+ *   POST /api/supervisor/cases/{caseId}/archive             归档          {}
+ *   POST /api/supervisor/cases/{caseId}/notes               备注          { text, attachments?, visibility? }
+ * Every POST also takes `expectedVersion` (or `If-Match`); a case changed meanwhile answers 409 CONFLICT.
+ */
+import middy from '@middy/core';
+import type { Case } from '#core/case.ts';
+import { CityLoopError } from '#core/errors.ts';
+import { type ActionType, CASE_STATES } from '#core/lifecycle/states.ts';
+import { MANUAL_TRIAGE } from '#core/routing.ts';
+import { defaultDepartments } from '#core/taxonomy/defaults.ts';
+import { caseDetail, caseSummary } from '#core/views/staff.ts';
+import { caseIdOf, caseService, departmentName, limitOf, nowIso, staffAction } from '../dept/context.ts';
+import { requireStaff } from '../lib/auth.ts';
+import { type HttpEvent, type HttpResult, httpErrors, json } from '../lib/http.ts';
+
+const P = 'POST /api/supervisor/cases/{caseId}';
+
+export const SUPERVISOR_ACTIONS: Readonly<Record<string, { type: ActionType; fields: readonly string[] }>> = {
+  [`${P}/triage`]: { type: 'assignTriage', fields: ['department', 'category'] },
+  [`${P}/reject`]: { type: 'reject', fields: ['reason'] },
+  [`${P}/answer`]: { type: 'answer', fields: ['text', 'attachments'] },
+  [`${P}/return/approve`]: { type: 'approveReturn', fields: ['department', 'category', 'reason'] },
+  [`${P}/return/reject`]: { type: 'rejectReturn', fields: ['reason'] },
+  [`${P}/extension/approve`]: { type: 'approveExtension', fields: ['reason'] },
+  [`${P}/extension/reject`]: { type: 'rejectExtension', fields: ['reason'] },
+  [`${P}/redispatch`]: { type: 'redispatch', fields: ['department', 'category', 'reason'] },
+  [`${P}/closure/approve`]: { type: 'approveClosure', fields: ['text'] },
+  [`${P}/closure/reject`]: { type: 'rejectClosure', fields: ['reason'] },
+  [`${P}/follow-up`]: { type: 'recordFollowUp', fields: ['satisfaction', 'resolved', 'text'] },
+  [`${P}/reopen`]: { type: 'reopen', fields: ['reason'] },
+  [`${P}/archive`]: { type: 'archive', fields: [] },
+  [`${P}/notes`]: { type: 'addNote', fields: ['text', 'attachments', 'visibility'] },
+};
+
+const byStateThenDue = (a: Case, b: Case): number =>
+  a.state.localeCompare(b.state) ||
+  String(a.windows?.dueAt ?? a.receivedAt).localeCompare(String(b.windows?.dueAt ?? b.receivedAt)) ||
+  a.caseId.localeCompare(b.caseId);
+
+async function list(event: HttpEvent): Promise<HttpResult> {
+  const q = event.queryStringParameters ?? {};
+  const state = q.state || undefined;
+  if (state !== undefined && !(CASE_STATES as readonly string[]).includes(state)) {
+    throw new CityLoopError('INVALID_STATE', `unknown state: ${state}`, 400, { states: CASE_STATES });
+  }
+  const department = q.department || undefined;
+  if (department !== undefined && !defaultDepartments.some((d) => d.id === department)) {
+    throw new CityLoopError('UNKNOWN_DEPARTMENT', `unknown department: ${department}`, 400);
+  }
+  const limit = limitOf(event, 100, 500);
+  const service = caseService();
+  const targets = department ? [department] : defaultDepartments.map((d) => d.id);
+  const found = await Promise.all(
+    targets.map((d) => service.listDepartment(d, { ...(state ? { state } : {}), limit })),
+  );
+  const cases = found.flat().sort(byStateThenDue).slice(0, limit);
+  return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)) });
+}
+
+async function route(event: HttpEvent): Promise<HttpResult> {
+  const actor = requireStaff(event, 'supervisor');
+  const key = event.routeKey ?? '';
+  if (key === 'GET /api/supervisor/cases') return list(event);
+  if (key === 'GET /api/supervisor/triage') {
+    const cases = await caseService().listDepartment(MANUAL_TRIAGE, {
+      state: 'triage',
+      limit: limitOf(event, 100, 500),
+    });
+    return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)) });
+  }
+  if (key === 'GET /api/supervisor/cases/{caseId}') {
+    const c = await caseService().get(caseIdOf(event), actor);
+    return json(200, caseDetail(c, actor, nowIso(), departmentName));
+  }
+  const spec = SUPERVISOR_ACTIONS[key];
+  if (!spec) throw new CityLoopError('NOT_FOUND', `no route ${key}`, 404);
+  return staffAction(event, actor, spec.type, spec.fields);
+}
+
+export const handler = middy<HttpEvent, HttpResult>().use(httpErrors()).handler(route);

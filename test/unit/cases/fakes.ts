@@ -1,0 +1,161 @@
+/** In-memory ports and a triage-opened case, for the lifecycle service tests. */
+import type { Case } from '#core/case.ts';
+import { CaseService, type CaseServiceDeps } from '#core/cases/service.ts';
+import type { Citizen } from '#core/intake/schema.ts';
+import type { Bus, BusEvent, CaseStore, OutboundMessage, Outbox, StoredReport } from '#core/ports.ts';
+import { defaultDepartments, defaultTaxonomy } from '#core/taxonomy/defaults.ts';
+import { type Classify, openCase } from '#core/triage/triage.ts';
+
+export class MemoryCases implements CaseStore {
+  cases = new Map<string, Case>();
+  writes = 0;
+  /** Runs just before a replaceCase checks its version: lets a test change the case "meanwhile". */
+  beforeReplace?: () => void;
+
+  async createCase(c: Case) {
+    const existing = this.cases.get(c.caseId);
+    if (existing) return { created: false as const, existing: structuredClone(existing) };
+    this.cases.set(c.caseId, structuredClone(c));
+    return { created: true as const };
+  }
+  async getCase(id: string) {
+    const c = this.cases.get(id);
+    return c ? structuredClone(c) : undefined;
+  }
+  async replaceCase(c: Case, expected: number) {
+    this.beforeReplace?.();
+    const cur = this.cases.get(c.caseId);
+    if (cur?.version !== expected) return false;
+    this.writes++;
+    this.cases.set(c.caseId, structuredClone(c));
+    return true;
+  }
+  async markAnnounced(id: string, version: number) {
+    const c = this.cases.get(id);
+    if (c && c.version === version && c.announcedVersion < version) c.announcedVersion = version;
+  }
+  async listDepartmentCases(department: string, opts: { state?: string; limit?: number } = {}) {
+    return [...this.cases.values()]
+      .filter((c) => c.department === department && (!opts.state || c.state === opts.state))
+      .map((c) => structuredClone(c));
+  }
+}
+
+export class MemoryBus implements Bus {
+  published: BusEvent[] = [];
+  /** Fail every event of the next N publish calls. */
+  failCalls = 0;
+  async publish(events: BusEvent[]) {
+    if (this.failCalls > 0) {
+      this.failCalls--;
+      return { failed: events.map((_, i) => i) };
+    }
+    this.published.push(...structuredClone(events));
+    return { failed: [] };
+  }
+  types(): string[] {
+    return this.published.map((e) => e.detailType);
+  }
+}
+
+export class MemoryOutbox implements Outbox {
+  sent: OutboundMessage[] = [];
+  fail = false;
+  async send(m: OutboundMessage) {
+    if (this.fail) throw new Error('SMS gateway down');
+    this.sent.push(m);
+  }
+}
+
+export class FixedClock {
+  constructor(public ms = Date.parse('2025-11-28T02:00:00Z')) {}
+  now = () => new Date(this.ms);
+  advance(minutes: number) {
+    this.ms += minutes * 60_000;
+  }
+}
+
+export const categories = new Map(defaultTaxonomy.categories.map((c) => [c.code, c]));
+
+const byKeyword: Classify = ({ text }) =>
+  text.includes('路灯')
+    ? { category: 'SZ-01', confidence: 0.97, decision: 'auto', reason: 'keyword-rule' }
+    : { confidence: 0.2, decision: 'manual', reason: 'below-threshold' };
+
+export const PHONE = '+8613800138000';
+
+export function report(
+  trackingNo: string,
+  text: string,
+  citizen: Citizen = { phone: PHONE },
+  channel: StoredReport['request']['channel'] = 'web',
+): StoredReport {
+  return {
+    trackingNo: trackingNo as StoredReport['trackingNo'],
+    idemKey: `${channel}#${trackingNo}`,
+    acceptedAt: '2025-11-28T09:59:00.000+08:00',
+    request: {
+      channel,
+      channelMessageId: trackingNo,
+      receivedAt: '2025-11-28T09:58:00.000+08:00',
+      citizen,
+      title: text.slice(0, 10),
+      text,
+    },
+  };
+}
+
+/** A case as triage opens it: 路灯 → dispatched to chengguan; anything else → manual triage. */
+export function triagedCase(
+  trackingNo = '20251128000001',
+  text = '和平路88号路灯不亮',
+  citizen?: Citizen,
+  channel?: StoredReport['request']['channel'],
+): Case {
+  return openCase(report(trackingNo, text, citizen, channel), {
+    classify: byKeyword,
+    categories,
+    departments: defaultDepartments,
+    now: '2025-11-28T10:00:00.000+08:00',
+  }).case;
+}
+
+export interface Harness {
+  store: MemoryCases;
+  bus: MemoryBus;
+  outbox: MemoryOutbox;
+  clock: FixedClock;
+  service: CaseService;
+}
+
+export function harness(extra: Partial<CaseServiceDeps> = {}): Harness {
+  const store = new MemoryCases();
+  const bus = new MemoryBus();
+  const outbox = new MemoryOutbox();
+  const clock = new FixedClock();
+  const service = new CaseService({
+    cases: store,
+    bus,
+    clock,
+    departments: defaultDepartments,
+    categories,
+    outbox,
+    notices: {
+      publicUrl: 'https://12345.example.gov.cn',
+      token: (tn) => `tok-${tn}`,
+      departmentName: (id) => defaultDepartments.find((d) => d.id === id)?.name,
+    },
+    ...extra,
+  });
+  return { store, bus, outbox, clock, service };
+}
+
+export async function seed(h: Harness, c: Case, announced = true): Promise<Case> {
+  await h.store.createCase({ ...c, announcedVersion: announced ? c.version : 0 });
+  return c;
+}
+
+export const CHENGGUAN = { role: 'department', id: 'cg-clerk', department: 'chengguan' } as const;
+export const ZHUJIAN = { role: 'department', id: 'zj-clerk', department: 'zhujian' } as const;
+export const SUPERVISOR = { role: 'supervisor', id: 'sup-001' } as const;
+export const AGENT = { role: 'agent', id: 'agent-001' } as const;
