@@ -5,6 +5,7 @@
  */
 import middy from '@middy/core';
 import { defaultCalendar } from '#core/calendar/default.ts';
+import { defaultSlaEnv } from '#core/sla/case-sla.ts';
 import { runSlaSweep } from '#core/sla/sweep-task.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { log } from './lib/log.ts';
@@ -41,6 +42,7 @@ registerSweep('sla', async (now) => {
     now,
     {
       coveredUntil: defaultCalendar().coveredUntil,
+      env: defaultSlaEnv(),
       onError: (caseId, e) => log.error('sla sweep failed for a case', { caseId, error: (e as Error)?.message }),
     },
   );

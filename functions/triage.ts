@@ -13,6 +13,7 @@ import { recordCaseMetrics, recordingCreations } from '#core/sla/case-metrics.ts
 import { triageBatch } from '#core/triage/process.ts';
 import { log } from './lib/log.ts';
 import { getRuntime } from './lib/runtime.ts';
+import { notifyCaseOpened } from './dept/context.ts';
 import { departmentName, triageContext } from './lib/triage-context.ts';
 
 function readMessage(body: string): StoredReport {
@@ -48,6 +49,8 @@ export async function triageHandler(event: SQSEvent): Promise<SQSBatchResponse> 
     await recordCaseMetrics(rt.store, null, c).catch((e: Error) =>
       log.error('case metrics not recorded', { caseId: c.caseId, error: e.message }),
     );
+    // The citizen hears that the request was dispatched (best effort: never fails the batch).
+    await notifyCaseOpened(c);
   }
   results.forEach((res, i) => {
     const item = reports[i]!;

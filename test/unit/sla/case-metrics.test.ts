@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import type { Case } from '#core/case.ts';
+import {
+  type AggregateSink,
+  caseMetricView,
+  caseTransitionDeltas,
+  defaultMetricsContext,
+  metricsToken,
+  recordCaseMetrics,
+  recordingCreations,
+} from '#core/sla/case-metrics.ts';
+import { triageDeadlines } from '#core/sla/case-sla.ts';
+import { type AggregateDelta, type AggregateRecord, applyDeltas, summarize } from '#core/sla/metrics.ts';
+import { dept, makeCase, step, supervisor } from './case-fixtures.ts';
+
+const ctx = defaultMetricsContext();
+
+/** Walks a case through its steps, ADDing every transition's deltas to `table`; returns the final case. */
+function walk(
+  table: { aggs: Record<string, AggregateRecord> },
+  first: Case,
+  steps: [Parameters<typeof step>[1], Parameters<typeof step>[2], string][],
+): Case {
+  table.aggs = applyDeltas(table.aggs, caseTransitionDeltas(null, first, ctx));
+  let c = first;
+  for (const [action, actor, at] of steps) {
+    const next = step(c, action, actor, at);
+    table.aggs = applyDeltas(table.aggs, caseTransitionDeltas(c, next, ctx));
+    c = next;
+  }
+  return c;
+}
+
+const z = (d: string, t: string) => `2025-11-${d}T${t}:00.000+08:00`;
+
+/**
+ * Five cases of November 2025 (standard policy: sign 4 working hours, contact 1 working day, resolve 5 working days):
+ * A  web, 住建, received Mon 03 09:00: signed, contacted, resolved the same day 16:00; 满意.
+ * B  hotline, 住建, received Mon 03 10:00: signed 16:30 (due 16:05, late), contacted Wed 05 (due Tue 04, late),
+ *    resolved Wed 12 (due Mon 10, late); 基本满意.
+ * C  web, 城管, received Tue 04 09:00: on time, extension to Fri 14 approved, resolved Thu 13; 不满意 → 重办 on Fri 14
+ *    with new limits; signed, contacted, resolved Mon 17 (due Fri 21); 满意.
+ * D  manual triage, then 不予受理: counted nowhere.
+ * E  web, 住建, received Wed 05 09:00: dispatched, nothing since (due to sign and to close, not done).
+ */
+function november(): { aggs: Record<string, AggregateRecord>; finals: Case[] } {
+  const table = { aggs: {} as Record<string, AggregateRecord> };
+  const zj = dept('zhujian');
+  const cg = dept('chengguan');
+  const a = walk(table, makeCase({ caseId: 'A', trackingNo: 'A' }), [
+    [{ type: 'sign' }, zj, z('03', '10:00')],
+    [{ type: 'contact' }, zj, z('03', '11:00')],
+    [{ type: 'resolve', text: '已修复' }, zj, z('03', '16:00')],
+    [{ type: 'approveClosure' }, supervisor, z('03', '17:00')],
+    [{ type: 'recordFollowUp', satisfaction: '满意', resolved: true }, supervisor, z('04', '10:00')],
+  ]);
+  const bBase = makeCase({
+    caseId: 'B',
+    trackingNo: 'B',
+    channel: 'hotline',
+    receivedAt: z('03', '10:00'),
+    dispatchedAt: z('03', '10:05'),
+    deadlines: undefined,
+  });
+  const b = walk(table, { ...bBase, deadlines: triageDeadlines(bBase, { slaPolicy: 'standard' }) as never }, [
+    [{ type: 'sign' }, zj, z('03', '16:30')],
+    [{ type: 'contact' }, zj, z('05', '09:00')],
+    [{ type: 'resolve', text: '已修复' }, zj, z('12', '10:00')],
+    [{ type: 'approveClosure' }, supervisor, z('12', '11:00')],
+    [{ type: 'recordFollowUp', satisfaction: '基本满意', resolved: true }, supervisor, z('13', '10:00')],
+  ]);
+  const cBase = makeCase({
+    caseId: 'C',
+    trackingNo: 'C',
+    department: 'chengguan',
+    category: 'SZ-01',
+    receivedAt: z('04', '09:00'),
+    dispatchedAt: z('04', '09:05'),
+    deadlines: undefined,
+  });
+  const c = walk(table, { ...cBase, deadlines: triageDeadlines(cBase, { slaPolicy: 'standard' }) as never }, [
+    [{ type: 'sign' }, cg, z('04', '09:30')],
+    [{ type: 'contact' }, cg, z('04', '10:00')],
+    [
+      { type: 'requestExtension', reason: '需更换灯杆', newDueAt: '2025-11-14T23:59:59.999+08:00' },
+      cg,
+      z('07', '10:00'),
+    ],
+    [{ type: 'approveExtension' }, supervisor, z('07', '11:00')],
+    [{ type: 'resolve', text: '已更换' }, cg, z('13', '15:00')],
+    [{ type: 'approveClosure' }, supervisor, z('13', '16:00')],
+    [{ type: 'recordFollowUp', satisfaction: '不满意', resolved: false }, supervisor, z('14', '10:00')],
+    [{ type: 'sign' }, cg, z('14', '10:30')],
+    [{ type: 'contact' }, cg, z('14', '11:00')],
+    [{ type: 'resolve', text: '已再次修复' }, cg, z('17', '10:00')],
+    [{ type: 'approveClosure' }, supervisor, z('17', '11:00')],
+    [{ type: 'recordFollowUp', satisfaction: '满意', resolved: true }, supervisor, z('18', '10:00')],
+  ]);
+  const dBase = makeCase({
+    caseId: 'D',
+    trackingNo: 'D',
+    state: 'triage',
+    department: 'centre',
+    category: undefined,
+    dispatchedAt: undefined,
+    receivedAt: z('05', '08:00'),
+    deadlines: undefined,
+  });
+  const d = walk(table, { ...dBase, deadlines: triageDeadlines(dBase, undefined) as never }, [
+    [{ type: 'reject', reason: '不属于受理范围' }, supervisor, z('05', '09:00')],
+  ]);
+  const eBase = makeCase({
+    caseId: 'E',
+    trackingNo: 'E',
+    receivedAt: z('05', '09:00'),
+    dispatchedAt: z('05', '09:05'),
+    deadlines: undefined,
+  });
+  const e = walk(table, { ...eBase, deadlines: triageDeadlines(eBase, { slaPolicy: 'standard' }) as never }, []);
+  return { aggs: table.aggs, finals: [a, b, c, d, e] };
+}
+
+describe('Function: caseTransitionDeltas', () => {
+  it('should match the hand-computed counters and rates of the November fixture', () => {
+    // Act
+    const { aggs } = november();
+    const [all] = summarize(Object.values(aggs), { from: '2025-11-01', to: '2025-11-30' });
+    // Assess
+    expect(all?.counters).toEqual({
+      received: 4,
+      sameDayClosed: 1,
+      dueToSign: 4,
+      signedOnTime: 2,
+      dueToContact: 4,
+      contactedOnTime: 2,
+      dueToClose: 4,
+      dueClosed: 3,
+      dueClosedOnTime: 2,
+      closed: 3,
+      // A 7 h; B 9 d; C 13 d 1 h.
+      handlingMs: (7 + 9 * 24 + 13 * 24 + 1) * 3_600_000,
+      // A 0 (same day); B Tue 04 … Wed 12 = 7; C Wed 05 … Mon 17 = 9.
+      handlingWorkingDays: 16,
+      reopenedClosed: 1,
+      followUps: 3,
+      followUpResolved: 3,
+      satisfied: 2,
+      basicallySatisfied: 1,
+      dissatisfied: 0,
+    });
+    expect(all?.rates.closeRate).toBe(0.75);
+    expect(all?.rates.onTimeCloseRate).toBe(0.5);
+    expect(all?.rates.sameDayRate).toBe(0.25);
+    expect(all?.rates.signOnTimeRate).toBe(0.5);
+    expect(all?.rates.resolutionRate).toBe(1);
+    expect(all?.rates.reopenRate).toBeCloseTo(1 / 3, 12);
+    expect(all?.rates.avgHandlingDays).toBeCloseTo((22 + 8 / 24) / 3, 12);
+    expect(all?.rates.avgHandlingWorkingDays).toBeCloseTo(16 / 3, 12);
+  });
+
+  it('should put each case under its department and its days', () => {
+    // Act
+    const { aggs } = november();
+    const byDept = summarize(Object.values(aggs), { from: '2025-11-01', to: '2025-11-30', by: 'department' });
+    const byDay = summarize(Object.values(aggs), { from: '2025-11-03', to: '2025-11-03', by: 'day' });
+    // Assess: D (centre → rejected) is counted nowhere; its bucket nets to zero.
+    const rows = Object.fromEntries(byDept.map((r) => [r.group, r.counters]));
+    expect(rows.zhujian?.received).toBe(3);
+    expect(rows.chengguan?.received).toBe(1);
+    expect(rows.centre?.received ?? 0).toBe(0);
+    expect(rows.zhujian?.dueClosedOnTime).toBe(1);
+    expect(rows.chengguan?.reopenedClosed).toBe(1);
+    expect(byDay[0]?.counters.received).toBe(2);
+    expect(byDay[0]?.counters.sameDayClosed).toBe(1);
+  });
+
+  it('should telescope: the deltas of every step add up to the final case counted afresh', () => {
+    // Prepare
+    const { aggs, finals } = november();
+    // Act
+    const fresh = applyDeltas(
+      {},
+      finals.flatMap((c) => caseTransitionDeltas(null, c, ctx)),
+    );
+    // Assess
+    const nonZero = (t: Record<string, AggregateRecord>) =>
+      Object.fromEntries(
+        Object.entries(t)
+          .map(([id, r]) => [id, Object.fromEntries(Object.entries(r).filter(([, v]) => v !== 0))])
+          .filter(([, r]) => Object.keys(r as object).length > 5),
+      );
+    expect(nonZero(aggs)).toEqual(nonZero(fresh));
+  });
+});
+
+describe('Function: caseMetricView', () => {
+  it('should count sign and contact only once the case reached a department', () => {
+    // Prepare
+    const base = makeCase({ state: 'triage', department: 'centre', dispatchedAt: undefined, deadlines: undefined });
+    const waiting = { ...base, deadlines: triageDeadlines(base, undefined) as never };
+    // Act
+    const v = caseMetricView(waiting, ctx);
+    // Assess
+    expect(v.signDue).toBeNull();
+    expect(v.contactDue).toBeNull();
+    expect(v.resolveDue).toBe('2025-11-10T23:59:59.999+08:00');
+    expect(v.street).toBe('street-pingshan');
+  });
+});
+
+describe('Function: recordCaseMetrics', () => {
+  it('should ADD each transition once under its token, however often it is replayed', async () => {
+    // Prepare: a sink that honours tokens per item, as DynamoStore does with its condition.
+    const seen = new Map<string, Set<string>>();
+    let aggs: Record<string, AggregateRecord> = {};
+    const sink: AggregateSink = {
+      addToAggregates: async (deltas: readonly AggregateDelta[], token?: string) => {
+        let applied = 0;
+        let skipped = 0;
+        for (const d of deltas) {
+          const tokens = seen.get(d.id) ?? new Set<string>();
+          if (token && tokens.has(token)) {
+            skipped++;
+            continue;
+          }
+          if (token) tokens.add(token);
+          seen.set(d.id, tokens);
+          aggs = applyDeltas(aggs, [d]);
+          applied++;
+        }
+        return { applied, skipped };
+      },
+    };
+    const c = makeCase();
+    const signed = step(c, { type: 'sign' }, dept('zhujian'), z('03', '10:00'));
+    // Act
+    await recordCaseMetrics(sink, null, c);
+    await recordCaseMetrics(sink, null, c);
+    await recordCaseMetrics(sink, c, signed);
+    const again = await recordCaseMetrics(sink, c, signed);
+    // Assess
+    expect(again).toBe(0);
+    const [all] = summarize(Object.values(aggs), { from: '2025-11-01', to: '2025-11-30' });
+    expect(all?.counters.received).toBe(1);
+    expect(all?.counters.signedOnTime).toBe(1);
+    expect(metricsToken(c, signed)).toBe('20251103000001@2');
+  });
+
+  it('should remember the cases a store created, and only those', async () => {
+    // Prepare
+    const stored = new Map<string, Case>();
+    const store = {
+      createCase: async (c: Case) => {
+        if (stored.has(c.caseId)) return { created: false as const, existing: stored.get(c.caseId) as Case };
+        stored.set(c.caseId, c);
+        return { created: true as const };
+      },
+      getCase: async (id: string) => stored.get(id),
+      replaceCase: async () => true,
+      markAnnounced: async () => undefined,
+      listDepartmentCases: async () => [],
+    };
+    const created: Case[] = [];
+    const wrapped = recordingCreations(store, created);
+    // Act
+    await wrapped.createCase(makeCase());
+    await wrapped.createCase(makeCase());
+    // Assess
+    expect(created).toHaveLength(1);
+    expect(await wrapped.getCase('20251103000001')).toBeDefined();
+  });
+});
