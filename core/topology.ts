@@ -69,6 +69,11 @@ export interface FunctionSpec {
   secrets?: { id: string; env: string }[];
   /** Sends email to citizens (SES on AWS; the outbox folder locally). */
   sendEmail?: boolean;
+  /**
+   * Sends notices to citizens with a link to their case (dispatch, result, follow-up): needs the mail sender, the
+   * notify queue, the secret that signs citizen links (`CITIZEN_TOKEN_SECRET`) and the public URL (`CITYLOOP_PUBLIC_URL`).
+   */
+  notifies?: boolean;
   /** Receives email: an SES receipt rule stores the raw MIME under `prefix` in the blob bucket, then invokes it. */
   sesInbound?: { prefix: string };
 }
@@ -251,6 +256,7 @@ export function buildTopology(departments: Department[]): Topology {
     },
     {
       id: 'triage',
+      notifies: true,
       entry: 'functions/triage.ts',
       description: '分拨: normalize, dedupe, classify, route, write the case, announce it',
       memoryMb: 1024,
@@ -258,7 +264,7 @@ export function buildTopology(departments: Department[]): Topology {
       sqs: { queue: 'intake', batchSize: 10, maxBatchingWindowSec: 1 },
       table: 'readwrite',
       putEvents: true,
-      sendTo: [],
+      sendTo: ['notify'],
       blobs: 'none',
     },
     {
@@ -310,6 +316,7 @@ export function buildTopology(departments: Department[]): Topology {
     },
     {
       id: 'email-inbound',
+      notifies: true,
       entry: 'functions/email/inbound.ts',
       description: '邮件渠道: SES receipt (raw MIME in S3) → report or citizen update, acknowledgement by SES',
       // a 25 MB message with attachments parses in about a second; headroom for the store and SES calls
@@ -326,6 +333,7 @@ export function buildTopology(departments: Department[]): Topology {
     },
     {
       id: 'web-citizen',
+      notifies: true,
       entry: 'functions/http/requests.ts',
       description: '市民补充与回访评价: the citizen adds information or answers the follow-up on their tracking number',
       memoryMb: 512,
@@ -343,6 +351,7 @@ export function buildTopology(departments: Department[]): Topology {
     },
     {
       id: 'dept-api',
+      notifies: true,
       entry: 'functions/dept/api.ts',
       description: '部门接口: a department lists its cases, signs, contacts, returns, asks for time, resolves, notes',
       memoryMb: 512,
@@ -364,6 +373,7 @@ export function buildTopology(departments: Department[]): Topology {
     },
     {
       id: 'supervisor-api',
+      notifies: true,
       entry: 'functions/supervisor/api.ts',
       description:
         '督办/审核接口: returns, extensions, re-dispatch, closure review, follow-up, reopen, archive, 人工分拨',
@@ -417,6 +427,7 @@ export function buildTopology(departments: Department[]): Topology {
     },
     {
       id: 'hotline-agent',
+      notifies: true,
       entry: 'functions/hotline/agent.ts',
       description: '12345热线 话务员接口: call record by contact id, draft assistance, submission, 咨询直接答复',
       // the classifier model is loaded on the first draft assistance
@@ -443,6 +454,18 @@ export function buildTopology(departments: Department[]): Topology {
       memoryMb: 512,
       timeoutSec: 8,
       table: 'readwrite',
+      putEvents: false,
+      sendTo: [],
+      blobs: 'none',
+    },
+    {
+      id: 'supervisor-metrics',
+      entry: 'functions/supervisor/metrics.ts',
+      description: '考核指标: rates per department and per day from the daily aggregates, for the supervisor dashboard',
+      memoryMb: 512,
+      timeoutSec: 10,
+      routes: [{ method: 'GET', path: '/api/supervisor/metrics', auth: 'supervisor' }],
+      table: 'read',
       putEvents: false,
       sendTo: [],
       blobs: 'none',

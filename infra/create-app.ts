@@ -140,6 +140,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ci
     blobExpiryDays: days('blobExpiryDays'),
     mailFrom: str('mailFrom'),
     mailDomain: str('mailDomain'),
+    publicUrl: str('publicUrl'),
     web: webOption(),
     staffAuth: staffAuth(),
   });

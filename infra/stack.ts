@@ -96,6 +96,8 @@ export interface CityLoopStackProps extends StackProps {
   mailFrom?: string;
   /** The city's mail domain that SES receives for (context `mailDomain`); default: every verified domain. */
   mailDomain?: string;
+  /** Base URL of the links in citizen notices (context `publicUrl`); default: the pages' URL, else the API's. */
+  publicUrl?: string;
 }
 
 /** `dept-street-pingshan` → `DeptStreetPingshan`: construct ids and output names. */
@@ -346,7 +348,8 @@ export class CityLoopStack extends Stack {
       for (const q of spec.receiveFrom ?? []) fn.bindQueue(q, this.queue(q), 'receive');
       if (spec.blobs !== 'none') fn.bindBlobs(this.blobs, spec.blobs);
       for (const sec of spec.secrets ?? []) fn.bindSecret(this.secret(sec.id), sec.env);
-      if (spec.sendEmail) this.bindMail(spec, fn, props.mailFrom);
+      if (spec.sendEmail || spec.notifies) this.bindMail(spec, fn, props.mailFrom);
+      if (spec.notifies) this.bindNotices(spec, fn);
       if (spec.sesInbound) this.addSesInbound(spec, fn, spec.sesInbound.prefix, props.mailDomain);
       if (spec.sqs) this.addSqsSource(spec, fn);
       if (spec.schedule) {
@@ -436,6 +439,12 @@ export class CityLoopStack extends Stack {
         topology.functions,
       );
     }
+
+    // Links in citizen notices point at the pages when they are served, else at the API.
+    const publicUrl =
+      props.publicUrl ??
+      (this.distribution ? `https://${this.distribution.distributionDomainName}` : this.apiStage.url.replace(/\/$/, ''));
+    for (const fn of this.noticeFunctions) fn.addEnvironment('CITYLOOP_PUBLIC_URL', publicUrl);
 
     // Outputs.
     new CfnOutput(this, 'ApiUrl', { value: this.apiStage.url });
@@ -543,6 +552,34 @@ export class CityLoopStack extends Stack {
     }
     return s;
   }
+
+  /**
+   * Citizen notices (SMS/WeChat go through the notify queue, in `sendTo`): the key that signs the links in notices, generated
+   * by Secrets Manager and passed as a CloudFormation dynamic reference (the value never appears in the template).
+   */
+  private bindNotices(spec: FunctionSpec, fn: CityLoopFunction): void {
+    if (!spec.sendTo.includes('notify')) throw new Error(`${spec.id} notifies citizens: add 'notify' to its sendTo`);
+    let key = this.secrets.get('citizen-token');
+    if (!key) {
+      key = new secretsmanager.Secret(this, 'SecretCitizenToken', {
+        description: 'CityLoop: HMAC key of the citizen links in notices (rotating it invalidates old links)',
+        encryptionKey: this.dataKey,
+        removalPolicy: RemovalPolicy.RETAIN,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      });
+      Validations.of(key).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotating the link key would invalidate every link already sent to citizens; it is rotated by hand, ' +
+          'with notice, when needed.',
+      });
+      this.secrets.set('citizen-token', key);
+    }
+    fn.addEnvironment('CITIZEN_TOKEN_SECRET', key.secretValue.unsafeUnwrap());
+    this.noticeFunctions.push(fn);
+  }
+
+  private readonly noticeFunctions: CityLoopFunction[] = [];
 
   /** SES sending. SES is not offered in the China regions: there the city's mail relay takes over (documented). */
   private bindMail(spec: FunctionSpec, fn: CityLoopFunction, from: string | undefined): void {

@@ -508,7 +508,10 @@ describe('Class: CityLoopStack', () => {
   it('should leave no unacknowledged cdk-nag AwsSolutions finding and no error annotation, in both partitions', () => {
     // Prepare: in aws-cn without an identity provider each staff route is closed, with a warning saying so.
     const staffRoutes = topology.functions.flatMap((f) => f.routes ?? []).filter((r) => r.auth !== 'public');
-    const sesUses = topology.functions.reduce((n, f) => n + Number(Boolean(f.sendEmail)) + Number(Boolean(f.sesInbound)), 0);
+    const sesUses = topology.functions.reduce(
+      (n, f) => n + Number(Boolean(f.sendEmail || f.notifies)) + Number(Boolean(f.sesInbound)),
+      0,
+    );
 
     for (const s of [aws, awsCn]) {
       // Act
@@ -605,10 +608,12 @@ describe('Class: CityLoopStack (channel credentials and email)', () => {
 
   it('should keep WeChat credentials in one KMS-encrypted secret that only the WeChat functions may read', () => {
     // Act
-    const secrets = aws.template.findResources('AWS::SecretsManager::Secret');
+    const secrets = Object.entries(aws.template.findResources('AWS::SecretsManager::Secret')).filter(([id]) =>
+      id.startsWith('SecretWechat'),
+    );
     // Assess
-    expect(Object.keys(secrets)).toHaveLength(1);
-    const [logicalId, secret] = Object.entries(secrets)[0] as [string, { Properties: Record<string, unknown> }];
+    expect(secrets).toHaveLength(1);
+    const [logicalId, secret] = secrets[0] as [string, { Properties: Record<string, unknown> }];
     expect(secret.Properties.KmsKeyId).toBeDefined();
     const readers = Object.entries(aws.template.findResources('AWS::IAM::Policy')).filter(([, p]) =>
       JSON.stringify(p).includes('secretsmanager:GetSecretValue') && JSON.stringify(p).includes(logicalId),
@@ -617,6 +622,19 @@ describe('Class: CityLoopStack (channel credentials and email)', () => {
       expect.stringMatching(/^FnWechatMiniprogramRole/),
       expect.stringMatching(/^FnWechatPushRole/),
     ]);
+  });
+});
+
+describe('Class: CityLoopStack (citizen notices)', () => {
+  it('should give every notifying function the link key as a dynamic reference and the public URL', () => {
+    for (const spec of topology.functions.filter((f) => f.notifies)) {
+      const fn = aws.stack.functions.get(spec.id);
+      const env = (aws.resources[logicalId(aws, fn)]?.Properties?.Environment as { Variables: Json }).Variables;
+      const key = JSON.stringify(env.CITIZEN_TOKEN_SECRET);
+      expect(key, spec.id).toContain('{{resolve:secretsmanager:');
+      expect(env.CITYLOOP_PUBLIC_URL, spec.id).toBeDefined();
+      expect(env.MAIL_FROM, spec.id).toBeDefined();
+    }
   });
 });
 
