@@ -214,10 +214,14 @@ export function buildTopology(departments: Department[]): Topology {
     if (d.kind === 'centre') continue;
     rules.push({
       id: `updates-${d.id}`,
-      description: `审核结果与市民补充 → ${d.name}`,
+      description: `审核结果、市民补充与催办 → ${d.name}`,
       pattern: {
         source: [EVENT_SOURCE],
         'detail-type': [
+          // 预警/超期/催办: the department hears of its own deadlines, the supervisors of everyone's.
+          'Case.SlaWarning',
+          'Case.SlaBreached',
+          'Case.Chased',
           'Case.ReturnRejected',
           'Case.ExtensionApproved',
           'Case.ExtensionRejected',

@@ -238,6 +238,23 @@ describe('Local stack: SLA deadlines, sweep, supervision and metrics', () => {
     expect(k1.version).toBe(1);
     expect((k1.deadlines as unknown as SlaRecord).progress.sign).toBe(3);
     expect(k1.history.map((h) => h.details?.sla)).toEqual(['warn', 'breach', 'chase']);
+    // 催办 reaches the department itself too, on its own queue.
+    const deptTypes: string[] = [];
+    await eventually(async () => {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: stack.info.queues['dept-zhujian'],
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+        }),
+      );
+      for (const m of out.Messages ?? []) {
+        const e = JSON.parse(m.Body ?? '{}') as { 'detail-type': string; detail: { caseId?: string } };
+        if (e.detail.caseId === 'K1') deptTypes.push(e['detail-type']);
+      }
+      return deptTypes.includes('Case.Chased');
+    });
+    expect(deptTypes).toEqual(expect.arrayContaining(['Case.SlaWarning', 'Case.SlaBreached', 'Case.Chased']));
   });
 
   it('should move the resolve clock with an approved extension and leave the old timer stale', async () => {
