@@ -415,6 +415,7 @@ export function buildTopology(departments: Department[]): Topology {
     },
     {
       id: 'open311',
+      secrets: [{ id: 'open311', env: 'OPEN311_SECRET_ID' }],
       entry: 'functions/open311/api.ts',
       description: 'Open311 GeoReport v2 (XML/JSON) + servicerequestupdates: civic apps report and follow requests',
       memoryMb: 512,
@@ -473,6 +474,24 @@ export function buildTopology(departments: Department[]): Topology {
       putEvents: false,
       sendTo: [],
       blobs: 'none',
+    },
+    {
+      id: 'duplicates',
+      entry: 'functions/dedupe/duplicates.ts',
+      description:
+        '重复件/并案提示: open cases near a draft that look like the same problem, for agents and the mini-program',
+      memoryMb: 512,
+      timeoutSec: 10,
+      routes: [
+        { method: 'POST', path: '/api/agent/duplicates', auth: 'agent' },
+        // The mini-program's own session token (Bearer), checked in the handler like its other routes.
+        { method: 'POST', path: '/channels/wechat/miniprogram/duplicates', auth: 'public' },
+      ],
+      table: 'read',
+      putEvents: false,
+      sendTo: [],
+      blobs: 'none',
+      secrets: [{ id: 'wechat', env: 'WECHAT_SECRET_ID' }],
     },
   ];
 

@@ -308,30 +308,44 @@ async function startServices(ctx: LocalServiceContext): Promise<LocalService[]> 
 }
 
 async function ensureTable(db: DynamoDBClient, name: string, topology: Topology): Promise<void> {
+  const attrDefs = (names: string[]) => names.map((a) => ({ AttributeName: a, AttributeType: 'S' as const }));
+  const gsi = (i: Topology['table']['indexes'][number]) => ({
+    IndexName: i.name,
+    KeySchema: [
+      { AttributeName: i.pk, KeyType: 'HASH' as const },
+      { AttributeName: i.sk, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  let existing: string[] | undefined;
   try {
-    await db.send(new DescribeTableCommand({ TableName: name }));
-    return;
+    const out = await db.send(new DescribeTableCommand({ TableName: name }));
+    existing = (out.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName ?? '');
   } catch (e) {
     if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+  }
+  if (existing) {
+    // dynalite cannot add an index to an existing table: a data folder from an older version must be moved away.
+    const missing = topology.table.indexes.filter((i) => !existing.includes(i.name)).map((i) => i.name);
+    if (missing.length > 0) {
+      throw new Error(
+        `数据目录来自旧版本 the data folder was made by an older CityLoop: its table lacks the index(es) ${missing.join(', ')}. ` +
+          'Move the data folder (CITYLOOP_DATA_DIR, default .cityloop) away and start again.',
+      );
+    }
+    return;
   }
   const attrs = new Set(['pk', 'sk', ...topology.table.indexes.flatMap((i) => [i.pk, i.sk])]);
   await db.send(
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [...attrs].map((a) => ({ AttributeName: a, AttributeType: 'S' })),
+      AttributeDefinitions: attrDefs([...attrs]),
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: topology.table.indexes.map((i) => ({
-        IndexName: i.name,
-        KeySchema: [
-          { AttributeName: i.pk, KeyType: 'HASH' },
-          { AttributeName: i.sk, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      })),
+      GlobalSecondaryIndexes: topology.table.indexes.map(gsi),
     }),
   );
 }

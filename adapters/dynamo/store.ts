@@ -14,6 +14,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { dateOfDay, dayNumber, type IsoDate } from '#core/calendar/shanghai-time.ts';
 import type { Case } from '#core/case.ts';
+import { requestDayKeys } from '#core/case-index.ts';
 import type {
   CaseStore,
   PutCaseResult,
@@ -368,6 +369,8 @@ function caseItem(c: Case): Record<string, unknown> {
     ...(c.department ? { gsi3pk: `DEPT#${c.department}`, gsi3sk: deptSortKey(c) } : {}),
     // Sparse due index: only cases with a timer to come (or an alarm owed) carry a key; the sweep reads those.
     ...dueAttributes(c),
+    // Listing by request day, newest change first (Open311 GET requests and servicerequestupdates).
+    ...requestDayKeys(c),
     doc: JSON.stringify(doc),
   };
 }

@@ -8,11 +8,11 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 
 let client: SecretsManagerClient | undefined;
 
-export type SecretReader = (secretId: string) => Promise<Record<string, string>>;
+export type SecretReader = (secretId: string) => Promise<Record<string, unknown>>;
 
 export class SecretFormatError extends Error {}
 
-/** The secret's JSON object, string values only (anything else is ignored). Never logs the value. */
+/** The secret's JSON object. Never logs the value. */
 export const readSecretJson: SecretReader = async (secretId) => {
   client ??= new SecretsManagerClient({ maxAttempts: 3 });
   const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
@@ -25,7 +25,5 @@ export const readSecretJson: SecretReader = async (secretId) => {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new SecretFormatError(`secret ${secretId} must be a JSON object`);
   }
-  const values: Record<string, string> = {};
-  for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string' && v !== '') values[k] = v;
-  return values;
+  return parsed as Record<string, unknown>;
 };

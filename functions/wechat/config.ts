@@ -44,16 +44,21 @@ function notConfigured(message: string): CityLoopError {
 
 /** The secret's settings (only the WeChat keys), read through the shared Secrets Manager reader. */
 export async function fetchSecretValues(secretId: string, read: SecretReader = readSecretJson): Promise<Values> {
-  let secret: Record<string, string>;
+  let secret: Record<string, unknown>;
   try {
     secret = await read(secretId);
   } catch (e) {
     throw notConfigured(
-      e instanceof SecretFormatError ? 'the WeChat secret must be a JSON object' : 'the WeChat secret could not be read',
+      e instanceof SecretFormatError
+        ? 'the WeChat secret must be a JSON object'
+        : 'the WeChat secret could not be read',
     );
   }
   const out: Values = {};
-  for (const k of KEYS) if (secret[k]) out[k] = secret[k];
+  for (const k of KEYS) {
+    const v = secret[k];
+    if (typeof v === 'string' && v !== '') out[k] = v;
+  }
   return out;
 }
 

@@ -8,11 +8,11 @@ const sm = mockClient(SecretsManagerClient);
 describe('Function: readSecretJson', () => {
   beforeEach(() => sm.reset());
 
-  it('should return the string settings of the JSON secret', async () => {
+  it('should return the JSON object of the secret', async () => {
     sm.on(GetSecretValueCommand, { SecretId: 'cityloop/wechat' }).resolves({
-      SecretString: JSON.stringify({ WECHAT_TOKEN: 't', N: 1, EMPTY: '' }),
+      SecretString: JSON.stringify({ WECHAT_TOKEN: 't', clients: [{ id: 'x' }] }),
     });
-    await expect(readSecretJson('cityloop/wechat')).resolves.toEqual({ WECHAT_TOKEN: 't' });
+    await expect(readSecretJson('cityloop/wechat')).resolves.toEqual({ WECHAT_TOKEN: 't', clients: [{ id: 'x' }] });
   });
 
   it.each([['plain words'], ['[1,2]'], ['null']])('should refuse a secret that is not a JSON object: %s', async (v) => {
