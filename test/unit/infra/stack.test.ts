@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { buildTopology, departmentQueueId, queueEnvName, type Topology } from '#core/topology.ts';
 import { createApp, FEATURE_FLAGS, resolveTarget } from '#infra/create-app.ts';
-import { CityLoopStack, type CityLoopStackProps, departmentGroup, toEventPattern } from '#infra/stack.ts';
+import { CityLoopStack, type CityLoopStackProps, departmentGroup, pascal, toEventPattern } from '#infra/stack.ts';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -618,10 +618,11 @@ describe('Class: CityLoopStack (channel credentials and email)', () => {
     const readers = Object.entries(aws.template.findResources('AWS::IAM::Policy')).filter(([, p]) =>
       JSON.stringify(p).includes('secretsmanager:GetSecretValue') && JSON.stringify(p).includes(logicalId),
     );
-    expect(readers.map(([id]) => id).sort()).toEqual([
-      expect.stringMatching(/^FnWechatMiniprogramRole/),
-      expect.stringMatching(/^FnWechatPushRole/),
-    ]);
+    const wanted = topology.functions.filter((f) => f.secrets?.some((x) => x.id === 'wechat')).map((f) => f.id);
+    expect(wanted).toEqual(expect.arrayContaining(['wechat-push', 'wechat-miniprogram']));
+    expect(readers.map(([id]) => id.replace(/RoleDefaultPolicy.*$/, '')).sort()).toEqual(
+      wanted.map((id) => `Fn${pascal(id)}`).sort(),
+    );
   });
 });
 
