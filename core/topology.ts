@@ -74,6 +74,8 @@ export interface FunctionSpec {
    * notify queue, the secret that signs citizen links (`CITIZEN_TOKEN_SECRET`) and the public URL (`CITYLOOP_PUBLIC_URL`).
    */
   notifies?: boolean;
+  /** Invoked directly by an AWS service (Amazon Connect contact flows), which needs a resource-based permission. */
+  invokedBy?: 'connect'[];
   /** Receives email: an SES receipt rule stores the raw MIME under `prefix` in the blob bucket, then invokes it. */
   sesInbound?: { prefix: string };
 }
@@ -454,6 +456,7 @@ export function buildTopology(departments: Department[]): Topology {
       // Invoked by an Amazon Connect contact flow (no route): needs a lambda:InvokeFunction permission for
       // connect.amazonaws.com and the function associated with the Connect instance. Connect waits at most 8 s.
       id: 'connect-contact',
+      invokedBy: ['connect'],
       entry: 'functions/hotline/connect.ts',
       description: 'Amazon Connect 来电: open/update the call record by ContactId, answer the flow with open cases',
       memoryMb: 512,

@@ -141,6 +141,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Ci
     mailFrom: str('mailFrom'),
     mailDomain: str('mailDomain'),
     publicUrl: str('publicUrl'),
+    connectInstanceArn: str('connectInstanceArn'),
     web: webOption(),
     staffAuth: staffAuth(),
   });

@@ -98,6 +98,8 @@ export interface CityLoopStackProps extends StackProps {
   mailDomain?: string;
   /** Base URL of the links in citizen notices (context `publicUrl`); default: the pages' URL, else the API's. */
   publicUrl?: string;
+  /** The Amazon Connect instance whose contact flows invoke the hotline function (context `connectInstanceArn`). */
+  connectInstanceArn?: string;
 }
 
 /** `dept-street-pingshan` → `DeptStreetPingshan`: construct ids and output names. */
@@ -351,6 +353,7 @@ export class CityLoopStack extends Stack {
       if (spec.sendEmail || spec.notifies) this.bindMail(spec, fn, props.mailFrom);
       if (spec.notifies) this.bindNotices(spec, fn);
       if (spec.sesInbound) this.addSesInbound(spec, fn, spec.sesInbound.prefix, props.mailDomain);
+      if (spec.invokedBy?.includes('connect')) this.allowConnect(spec, fn, props.connectInstanceArn);
       if (spec.sqs) this.addSqsSource(spec, fn);
       if (spec.schedule) {
         new events.Rule(this, `Schedule${pascal(spec.id)}`, {
@@ -443,7 +446,9 @@ export class CityLoopStack extends Stack {
     // Links in citizen notices point at the pages when they are served, else at the API.
     const publicUrl =
       props.publicUrl ??
-      (this.distribution ? `https://${this.distribution.distributionDomainName}` : this.apiStage.url.replace(/\/$/, ''));
+      (this.distribution
+        ? `https://${this.distribution.distributionDomainName}`
+        : this.apiStage.url.replace(/\/$/, ''));
     for (const fn of this.noticeFunctions) fn.addEnvironment('CITYLOOP_PUBLIC_URL', publicUrl);
 
     // Outputs.
@@ -580,6 +585,27 @@ export class CityLoopStack extends Stack {
   }
 
   private readonly noticeFunctions: CityLoopFunction[] = [];
+
+  /**
+   * Amazon Connect contact flows invoke the function directly: a resource-based permission for connect.amazonaws.com
+   * from this account, scoped to the instance when its ARN is given (context `connectInstanceArn`). The instance's
+   * Lambda association is made in Connect (or with `aws connect associate-lambda-function`).
+   * https://docs.aws.amazon.com/connect/latest/adminguide/connect-lambda-functions.html
+   */
+  private allowConnect(spec: FunctionSpec, fn: CityLoopFunction, instanceArn: string | undefined): void {
+    if (this.partitionName === 'aws-cn') {
+      Validations.of(fn).addWarning(
+        'cityloop:noConnectInChina',
+        `${spec.id}: Amazon Connect is not available in aws-cn; call records come from the city's own telephony there.`,
+      );
+      return;
+    }
+    fn.addPermission('InvokeByConnect', {
+      principal: new iam.ServicePrincipal('connect.amazonaws.com'),
+      sourceAccount: this.account,
+      ...(instanceArn ? { sourceArn: instanceArn } : {}),
+    });
+  }
 
   /** SES sending. SES is not offered in the China regions: there the city's mail relay takes over (documented). */
   private bindMail(spec: FunctionSpec, fn: CityLoopFunction, from: string | undefined): void {

@@ -509,7 +509,11 @@ describe('Class: CityLoopStack', () => {
     // Prepare: in aws-cn without an identity provider each staff route is closed, with a warning saying so.
     const staffRoutes = topology.functions.flatMap((f) => f.routes ?? []).filter((r) => r.auth !== 'public');
     const sesUses = topology.functions.reduce(
-      (n, f) => n + Number(Boolean(f.sendEmail || f.notifies)) + Number(Boolean(f.sesInbound)),
+      (n, f) =>
+        n +
+        Number(Boolean(f.sendEmail || f.notifies)) +
+        Number(Boolean(f.sesInbound)) +
+        Number(Boolean(f.invokedBy?.includes('connect'))),
       0,
     );
 
@@ -519,6 +523,7 @@ describe('Class: CityLoopStack', () => {
       const warnings = Annotations.fromStack(s.stack).findWarning('*', Match.anyValue());
       const closed = warnings.filter((w) => String(w.entry.data).includes('staffJwtIssuer'));
       // SES (sending and receiving) does not exist in the China regions: each email function says so.
+      // SES and Amazon Connect do not exist in the China regions: each function that uses them says so.
       const noSes = warnings.filter((w) => String(w.entry.data).includes('not available in aws-cn'));
 
       // Assess
@@ -615,14 +620,25 @@ describe('Class: CityLoopStack (channel credentials and email)', () => {
     expect(secrets).toHaveLength(1);
     const [logicalId, secret] = secrets[0] as [string, { Properties: Record<string, unknown> }];
     expect(secret.Properties.KmsKeyId).toBeDefined();
-    const readers = Object.entries(aws.template.findResources('AWS::IAM::Policy')).filter(([, p]) =>
-      JSON.stringify(p).includes('secretsmanager:GetSecretValue') && JSON.stringify(p).includes(logicalId),
+    const readers = Object.entries(aws.template.findResources('AWS::IAM::Policy')).filter(
+      ([, p]) => JSON.stringify(p).includes('secretsmanager:GetSecretValue') && JSON.stringify(p).includes(logicalId),
     );
     const wanted = topology.functions.filter((f) => f.secrets?.some((x) => x.id === 'wechat')).map((f) => f.id);
     expect(wanted).toEqual(expect.arrayContaining(['wechat-push', 'wechat-miniprogram']));
     expect(readers.map(([id]) => id.replace(/RoleDefaultPolicy.*$/, '')).sort()).toEqual(
       wanted.map((id) => `Fn${pascal(id)}`).sort(),
     );
+  });
+});
+
+describe('Class: CityLoopStack (Amazon Connect)', () => {
+  it('should let Amazon Connect of this account invoke the hotline contact function, and nothing else', () => {
+    const perms = Object.values(aws.template.findResources('AWS::Lambda::Permission')).filter(
+      (p) => (p as { Properties: { Principal?: string } }).Properties.Principal === 'connect.amazonaws.com',
+    ) as { Properties: Record<string, unknown> }[];
+    expect(perms).toHaveLength(1);
+    expect(JSON.stringify(perms[0]?.Properties.FunctionName)).toContain('FnConnectContact');
+    expect(perms[0]?.Properties.SourceAccount).toBeDefined();
   });
 });
 
