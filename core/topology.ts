@@ -404,6 +404,7 @@ export function buildTopology(departments: Department[]): Topology {
           'reopen',
           'archive',
           'notes',
+          'chase',
         ].map((a) => ({
           method: 'POST' as const,
           path: `/api/supervisor/cases/{caseId}/${a}`,

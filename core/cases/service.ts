@@ -48,6 +48,8 @@ export interface CaseServiceDeps {
   outbox?: Outbox;
   notices?: NoticeContext;
   deadlines?: DeadlinesHook;
+  /** 考核评价: counts the transition into the daily aggregates (after the write; best effort, never fails the step). */
+  metrics?: (before: Case, after: Case) => Promise<void>;
   log?: ServiceLog;
 }
 
@@ -148,6 +150,11 @@ export class CaseService {
     if (!(await this.deps.cases.replaceCase(next, c.version))) {
       const now2 = await this.deps.cases.getCase(caseId);
       throw conflict(now2?.version ?? c.version);
+    }
+    if (this.deps.metrics) {
+      await this.deps.metrics(c, next).catch((e: unknown) =>
+        this.log.warn('case metrics not recorded', { caseId: next.caseId, version: next.version, error: String(e) }),
+      );
     }
     const announced = await this.announce(next);
     const notice = await this.notify(next, result.audit);

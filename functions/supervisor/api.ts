@@ -26,10 +26,15 @@ import middy from '@middy/core';
 import type { Case } from '#core/case.ts';
 import { CityLoopError } from '#core/errors.ts';
 import { type ActionType, CASE_STATES } from '#core/lifecycle/states.ts';
+import type { Action } from '#core/lifecycle/actions.ts';
+import type { Actor } from '#core/lifecycle/types.ts';
+import type { BusEvent } from '#core/ports.ts';
 import { MANUAL_TRIAGE } from '#core/routing.ts';
+import { caseEvent } from '#core/triage/triage.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { caseDetail, caseSummary } from '#core/views/staff.ts';
-import { caseIdOf, caseService, departmentName, limitOf, nowIso, staffAction } from '../dept/context.ts';
+import { bodyOf, caseIdOf, caseService, departmentName, expectedVersionOf, limitOf, nowIso, staffAction } from '../dept/context.ts';
+import { getRuntime } from '../lib/runtime.ts';
 import { requireStaff } from '../lib/auth.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../lib/http.ts';
 
@@ -77,6 +82,44 @@ async function list(event: HttpEvent): Promise<HttpResult> {
   return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)) });
 }
 
+/** States in which a department holds the case and can be chased. */
+const CHASEABLE = new Set(['dispatched', 'signed', 'returnRequested']);
+
+/**
+ * 督办/催办 by hand: an internal 【督办】 note on the case (one conditional write, in the trace), then `Case.Chased` on the
+ * bus, which the rules route to the handling department's queue and to the supervisors' queue (like the sweep's chases).
+ */
+async function chase(event: HttpEvent, actor: Actor): Promise<HttpResult> {
+  const body = bodyOf(event);
+  const text =
+    typeof body.text === 'string' && body.text.trim() !== '' ? body.text.trim().slice(0, 500) : '请尽快办理并反馈';
+  const service = caseService();
+  const current = await service.get(caseIdOf(event), actor);
+  if (!CHASEABLE.has(current.state)) {
+    throw new CityLoopError('NOT_CHASEABLE', `当前状态不能催办 a case in state ${current.state} cannot be chased`, 409);
+  }
+  const expectedVersion = expectedVersionOf(event, body);
+  const done = await service.act(
+    current.caseId,
+    { type: 'addNote', text: `【督办】${text}`, visibility: 'internal' } as Action,
+    actor,
+    expectedVersion === undefined ? {} : { expectedVersion },
+  );
+  const c = done.case;
+  const base = caseEvent(c, 'Case.Chased', c.department ? departmentName(c.department) : undefined);
+  const chased: BusEvent = {
+    detailType: 'Case.Chased',
+    resources: [c.caseId],
+    detail: { ...base.detail, manual: true, by: actor.id, text },
+  };
+  const { failed } = await getRuntime().bus.publish([chased]);
+  return json(failed.length ? 502 : 200, {
+    case: caseDetail(c, actor, nowIso(), departmentName),
+    chased: failed.length === 0,
+    ...(failed.length ? { error: { code: 'NOT_ANNOUNCED', message: '督办已记录，通知发送失败，请重试' } } : {}),
+  });
+}
+
 async function route(event: HttpEvent): Promise<HttpResult> {
   const actor = requireStaff(event, 'supervisor');
   const key = event.routeKey ?? '';
@@ -92,6 +135,7 @@ async function route(event: HttpEvent): Promise<HttpResult> {
     const c = await caseService().get(caseIdOf(event), actor);
     return json(200, caseDetail(c, actor, nowIso(), departmentName));
   }
+  if (key === `${P}/chase`) return chase(event, actor);
   const spec = SUPERVISOR_ACTIONS[key];
   if (!spec) throw new CityLoopError('NOT_FOUND', `no route ${key}`, 404);
   return staffAction(event, actor, spec.type, spec.fields);

@@ -44,6 +44,7 @@ const SUPERVISOR_ACTIONS = [
   'reopen',
   'archive',
   'notes',
+  'chase',
 ];
 
 const ENDPOINTS: Endpoint[] = [

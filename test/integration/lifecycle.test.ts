@@ -48,8 +48,10 @@ describe('Local stack: the case lifecycle', () => {
     for (const m of out.Messages ?? []) {
       await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }));
       const e = JSON.parse(m.Body ?? '{}') as Envelope;
-      if (seen.has(e.detail.eventId)) continue;
-      seen.add(e.detail.eventId);
+      // Per queue: one event routed to two queues (department and supervisors) is one message on each.
+      const key = `${queueId}:${e.detail.eventId}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       fresh.push(e);
     }
     return fresh;
@@ -259,6 +261,13 @@ describe('Local stack: the case lifecycle', () => {
       counts: { reopenCount: 1, returnCount: 1, extensionCount: 1 },
     });
 
+    // 考核评价: every transition counted into the daily aggregates, so the supervisor's rates move.
+    const metrics = (await http(stack, 'GET', '/api/supervisor/metrics', undefined, SUPERVISOR)).json;
+    expect(metrics.total.counters.received).toBeGreaterThanOrEqual(1);
+    expect(metrics.total.counters.closed).toBeGreaterThanOrEqual(1);
+    expect(metrics.total.counters.followUps).toBeGreaterThanOrEqual(1);
+    expect(metrics.total.counters.satisfied).toBeGreaterThanOrEqual(1);
+
     // The trace (全要素留痕): every step, in order, with who, from and to.
     const trail = (await http(stack, 'GET', `/api/supervisor/cases/${tn}`, undefined, SUPERVISOR)).json.history;
     expect(trail.map((h: { action: string }) => h.action)).toEqual([
@@ -323,9 +332,34 @@ describe('Local stack: the case lifecycle', () => {
     for (const q of ['dept-chengguan', 'dept-gongdian', 'supervisors']) expect(await receive(q, 0), q).toEqual([]);
   });
 
+  it('should chase (催办) a department by hand: a 【督办】 note in the trace and Case.Chased on its queue', async () => {
+    // Prepare
+    const tn = await submit('lifecycle-chase-0001', '人行道地砖松动', '人民西路12号门前人行道地砖松动翘起，老人差点摔倒。');
+    await take('dept-chengguan', 1);
+    // Act
+    const chased = await sup(tn, 'chase', { text: '群众再次来电，请今天内处理' });
+    // Assess
+    expect(chased.status).toBe(200);
+    expect(chased.json.chased).toBe(true);
+    const [toDept] = await take('dept-chengguan', 1);
+    expect(toDept).toMatchObject({
+      'detail-type': 'Case.Chased',
+      detail: { caseId: tn, department: 'chengguan', manual: true, text: '群众再次来电，请今天内处理' },
+    });
+    const supervisorCopies = await take('supervisors', 1);
+    expect(supervisorCopies[0]?.['detail-type']).toBe('Case.Chased');
+    const detail = await http(stack, 'GET', `/api/dept/cases/${tn}`, undefined, CHENGGUAN);
+    expect(JSON.stringify(detail.json)).toContain('【督办】群众再次来电，请今天内处理');
+    // The citizen never sees the internal note.
+    const page = (await http(stack, 'GET', `/api/requests/${tn}`)).json;
+    expect(JSON.stringify(page)).not.toContain('督办');
+    // A case no department holds cannot be chased.
+    expect((await sup('20200101000001', 'chase')).status).toBe(404);
+  });
+
   it('should let exactly one of concurrent transitions on one case win; the others get 409 CONFLICT', async () => {
     // Prepare
-    const tn = await submit('lifecycle-race-0001', '路灯不亮', '和平路99号的路灯不亮，请维修。');
+    const tn = await submit('lifecycle-race-0001', '井盖缺失', '兰竹路5号路口的井盖不见了，很危险，请尽快处理。');
     await take('dept-chengguan', 1);
     // Act: four signs and four returns from the same version at once.
     const results = await Promise.all(

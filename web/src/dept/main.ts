@@ -1,0 +1,445 @@
+/**
+ * 承办单位工作台 (`/dept`): the department's own cases by state, soonest deadline first, with SLA countdowns and
+ * colours (and words: colour is never the only signal); one case's full trace; and the steps the department may take
+ * now (签收, 先行联系, 退单, 延期申请, 办结反馈, 备注), each sent with the version the clerk saw (409 → reload).
+ */
+import '../styles.css';
+import { h } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call, errorText } from '../lib/api.ts';
+import type { Credential } from '../lib/auth.ts';
+import {
+  AuditTrail,
+  type CaseDetail,
+  CaseFacts,
+  type CaseSummary,
+  Countdown,
+  currentDue,
+  OPEN_STATES,
+  useNow,
+} from '../lib/cases.ts';
+import { dateTime, dueLevel, shanghaiToday } from '../lib/format.ts';
+import { tr } from '../lib/i18n.ts';
+import { type Catalog, catalog } from '../lib/taxonomy.ts';
+import { Badge, Field, Header, mount, Notice, SignOut, StaffGate, Text, useStaff } from '../lib/ui.ts';
+
+type Tab = 'dispatched' | 'signed' | 'waiting' | 'done';
+
+const TABS: [Tab, string, string, (c: CaseSummary) => boolean][] = [
+  ['dispatched', '待签收', 'To sign', (c) => c.state === 'dispatched'],
+  ['signed', '处置中', 'Handling', (c) => c.state === 'signed'],
+  [
+    'waiting',
+    '审核中',
+    'Awaiting centre',
+    (c) => c.state === 'returnRequested' || c.state === 'resolved' || c.pending !== null,
+  ],
+  ['done', '已办结', 'Done', (c) => !OPEN_STATES.has(c.state) && c.state !== 'resolved'],
+];
+
+type Compose = 'contact' | 'requestReturn' | 'requestExtension' | 'resolve' | 'addNote';
+
+const COMPOSE: Record<Compose, { zh: string; en: string; field: 'text' | 'reason'; needDate?: boolean; path: string }> =
+  {
+    contact: { zh: '先行联系', en: 'Contact citizen', field: 'text', path: 'contact' },
+    requestReturn: { zh: '退单申请', en: 'Return', field: 'reason', path: 'return' },
+    requestExtension: { zh: '延期申请', en: 'Ask for more time', field: 'reason', needDate: true, path: 'extension' },
+    resolve: { zh: '办结反馈', en: 'Report closure', field: 'text', path: 'resolve' },
+    addNote: { zh: '备注', en: 'Note', field: 'text', path: 'notes' },
+  };
+
+const PROMPTS: Record<Compose, [string, string]> = {
+  contact: ['联系情况（方式、约定）', 'How you contacted the citizen, what was agreed'],
+  requestReturn: ['退单理由（必填）', 'Why it is not yours (required)'],
+  requestExtension: ['延期理由（必填）', 'Why more time is needed (required)'],
+  resolve: ['办理结果（将告知市民）', 'The result (the citizen will read it)'],
+  addNote: ['内部备注', 'Internal note'],
+};
+
+function CaseList(props: {
+  cases: CaseSummary[];
+  selected: string | undefined;
+  now: number;
+  onSelect: (id: string) => void;
+}) {
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    e.preventDefault();
+    const i = props.cases.findIndex((c) => c.caseId === props.selected);
+    const next = props.cases[Math.min(props.cases.length - 1, Math.max(0, i + (e.key === 'ArrowDown' ? 1 : -1)))];
+    if (next) {
+      props.onSelect(next.caseId);
+      document.getElementById(`row-${next.caseId}`)?.focus();
+    }
+  };
+  if (props.cases.length === 0) return h('p', { class: 'muted' }, tr('暂无工单', 'No cases'));
+  return h(
+    'div',
+    { role: 'list', onKeyDown: onKey, id: 'case-list' },
+    props.cases.map((c) => {
+      const due = currentDue(c);
+      const open = OPEN_STATES.has(c.state);
+      return h(
+        'button',
+        {
+          type: 'button',
+          role: 'listitem',
+          id: `row-${c.caseId}`,
+          class: `case-row ${open ? dueLevel(due.at, props.now) : ''}`,
+          'aria-current': props.selected === c.caseId,
+          onClick: () => props.onSelect(c.caseId),
+        },
+        h('span', { class: 'title' }, c.title),
+        h(
+          'span',
+          { class: 'meta' },
+          h('span', null, c.trackingNo),
+          h('span', null, c.stateLabel),
+          c.categoryName ? h('span', null, c.categoryName) : null,
+          c.reportCount > 1 ? h('span', null, tr(`${c.reportCount} 人反映`, `${c.reportCount} reporters`)) : null,
+          h(Countdown, { dueAt: due.at, now: props.now, open, kind: due.kind, state: c.state }),
+        ),
+      );
+    }),
+  );
+}
+
+function ActionPanel(props: {
+  c: CaseDetail;
+  credential: Credential;
+  onDone: (c: CaseDetail, message: string) => void;
+  onError: (e: unknown) => void;
+}) {
+  const [compose, setCompose] = useState<Compose>();
+  const [text, setText] = useState('');
+  const [date, setDate] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const allowed = new Set(props.c.allowedActions);
+
+  const send = async (path: string, body: Record<string, unknown>, label: string) => {
+    setBusy(true);
+    setError('');
+    try {
+      const res = await call<{ case: CaseDetail }>(
+        'POST',
+        `/api/dept/cases/${encodeURIComponent(props.c.caseId)}/${path}`,
+        {
+          body: { ...body, expectedVersion: props.c.version },
+          credential: props.credential,
+        },
+      );
+      setCompose(undefined);
+      setText('');
+      setDate('');
+      props.onDone(res.case, tr(`已${label}`, `${label}: done`));
+    } catch (e) {
+      setError(errorText(e));
+      props.onError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const buttons = (Object.keys(COMPOSE) as Compose[]).filter((k) => allowed.has(k));
+  if (!allowed.has('sign') && buttons.length === 0) {
+    return h('p', { class: 'muted' }, tr('当前状态下无需操作', 'Nothing to do in this state'));
+  }
+  const spec = compose ? COMPOSE[compose] : undefined;
+  return h(
+    'div',
+    { class: 'action-panel' },
+    h(
+      'div',
+      { class: 'actions', role: 'group', 'aria-label': tr('操作', 'Actions') },
+      allowed.has('sign')
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'primary',
+              id: 'act-sign',
+              disabled: busy,
+              onClick: () => void send('sign', {}, tr('签收', 'Signed')),
+            },
+            tr('签收', 'Sign for it'),
+          )
+        : null,
+      buttons.map((k) =>
+        h(
+          'button',
+          {
+            type: 'button',
+            id: `act-${k}`,
+            class: k === 'resolve' ? 'primary' : 'secondary',
+            'aria-expanded': compose === k,
+            onClick: () => {
+              setCompose(compose === k ? undefined : k);
+              setError('');
+              requestAnimationFrame(() => document.getElementById('compose-text')?.focus());
+            },
+          },
+          tr(COMPOSE[k].zh, COMPOSE[k].en),
+        ),
+      ),
+    ),
+    compose && spec
+      ? h(
+          'form',
+          {
+            class: 'compose',
+            id: 'compose-form',
+            onSubmit: (e: Event) => {
+              e.preventDefault();
+              const body: Record<string, unknown> = { [spec.field]: text.trim() };
+              if (spec.needDate) {
+                if (!date) {
+                  setError(tr('请选择新的办结日期', 'Choose the new due date'));
+                  return;
+                }
+                body.newDueAt = `${date}T23:59:59+08:00`;
+              }
+              void send(spec.path, body, tr(spec.zh, spec.en));
+            },
+          },
+          h(
+            Field,
+            { label: tr(PROMPTS[compose][0], PROMPTS[compose][1]) },
+            h('textarea', {
+              id: 'compose-text',
+              rows: 3,
+              maxLength: spec.field === 'reason' ? 1000 : 4000,
+              required: spec.field === 'reason' || compose === 'resolve',
+              value: text,
+              onInput: (e: Event) => setText((e.target as HTMLTextAreaElement).value),
+            }),
+          ),
+          spec.needDate
+            ? h(
+                Field,
+                {
+                  label: tr('延至（日期）', 'New due date'),
+                  hint: props.c.windows.extensionLatest
+                    ? tr(
+                        `最迟 ${dateTime(props.c.windows.extensionLatest)}`,
+                        `At most ${dateTime(props.c.windows.extensionLatest)}`,
+                      )
+                    : undefined,
+                },
+                h('input', {
+                  id: 'compose-date',
+                  type: 'date',
+                  min: shanghaiToday(),
+                  ...(props.c.windows.extensionLatest ? { max: props.c.windows.extensionLatest.slice(0, 10) } : {}),
+                  value: date,
+                  onInput: (e: Event) => setDate((e.target as HTMLInputElement).value),
+                }),
+              )
+            : null,
+          compose === 'resolve'
+            ? h(
+                'small',
+                { class: 'hint' },
+                tr(
+                  '现场照片：附件上传接口尚未开放，请在结果中说明。',
+                  'Photos: attachment upload is not available yet; describe the result in words.',
+                ),
+              )
+            : null,
+          h(
+            'div',
+            { class: 'actions' },
+            h(
+              'button',
+              { type: 'submit', class: 'primary', disabled: busy, id: 'compose-submit' },
+              tr(`提交${spec.zh}`, `Send: ${spec.en}`),
+            ),
+            h('button', { type: 'button', class: 'link', onClick: () => setCompose(undefined) }, tr('取消', 'Cancel')),
+          ),
+        )
+      : null,
+    error ? h(Notice, { kind: 'error' }, error) : null,
+  );
+}
+
+function Workbench(props: { credential: Credential; onAuthError: (e: unknown) => void; onSignOut: () => void }) {
+  const [cases, setCases] = useState<CaseSummary[]>([]);
+  const [department, setDepartment] = useState('');
+  const [tab, setTab] = useState<Tab>('dispatched');
+  const [selected, setSelected] = useState<string>();
+  const [detail, setDetail] = useState<CaseDetail>();
+  const [error, setError] = useState('');
+  const [message, setMessage] = useState('');
+  const [loading, setLoading] = useState(true);
+  const [cat, setCat] = useState<Catalog>();
+  const now = useNow();
+
+  const loadList = async () => {
+    try {
+      const res = await call<{ department: string; cases: CaseSummary[] }>('GET', '/api/dept/cases?limit=500', {
+        credential: props.credential,
+      });
+      setDepartment(res.department);
+      setCases(res.cases);
+      setError('');
+    } catch (e) {
+      props.onAuthError(e);
+      setError(errorText(e));
+    } finally {
+      setLoading(false);
+    }
+  };
+  const loadDetail = async (id: string) => {
+    setSelected(id);
+    try {
+      setDetail(
+        await call<CaseDetail>('GET', `/api/dept/cases/${encodeURIComponent(id)}`, { credential: props.credential }),
+      );
+    } catch (e) {
+      props.onAuthError(e);
+      setDetail(undefined);
+      setError(errorText(e));
+    }
+  };
+  useEffect(() => {
+    void loadList();
+    catalog()
+      .then(setCat)
+      .catch(() => undefined);
+    const id = setInterval(() => void loadList(), 60_000);
+    return () => clearInterval(id);
+  }, []);
+
+  const deptName = (id: string | null) => (id ? (cat?.departmentName(id) ?? id) : '-');
+  const inTab = (t: Tab) => {
+    const pred = TABS.find((x) => x[0] === t)?.[3] ?? (() => false);
+    return cases
+      .filter(pred)
+      .sort(
+        (a, b) =>
+          (currentDue(a).at ?? '9999').localeCompare(currentDue(b).at ?? '9999') || a.caseId.localeCompare(b.caseId),
+      );
+  };
+  const list = inTab(tab);
+  const overdue = cases.filter((c) => OPEN_STATES.has(c.state) && dueLevel(currentDue(c).at, now) === 'late').length;
+
+  return h(
+    'div',
+    { class: 'page dept' },
+    h(
+      Header,
+      { title: tr('承办单位工作台', 'Department Workbench'), subtitle: department ? deptName(department) : undefined },
+      h(SignOut, { onClick: props.onSignOut }),
+    ),
+    h(
+      'nav',
+      { class: 'tabs', role: 'tablist', 'aria-label': tr('按状态', 'By state') },
+      TABS.map(([id, zh, en]) =>
+        h(
+          'button',
+          {
+            type: 'button',
+            role: 'tab',
+            id: `tab-${id}`,
+            'aria-selected': tab === id,
+            onClick: () => setTab(id),
+          },
+          tr(zh, en),
+          h('span', { class: 'count' }, String(inTab(id).length)),
+        ),
+      ),
+    ),
+    h(
+      'main',
+      { class: 'wide' },
+      overdue > 0
+        ? h(Notice, { kind: 'error' }, tr(`${overdue} 件已超期，请优先处理`, `${overdue} overdue: handle them first`))
+        : null,
+      error ? h(Notice, { kind: 'error' }, error) : null,
+      message ? h(Notice, { kind: 'ok', id: 'dept-message' }, message) : null,
+      h(
+        'div',
+        { class: 'grid list-detail' },
+        h(
+          'section',
+          { class: 'card', 'aria-label': tr('工单列表', 'Cases'), role: 'tabpanel', 'aria-labelledby': `tab-${tab}` },
+          loading
+            ? h('p', { class: 'muted' }, tr('载入中…', 'Loading…'))
+            : h(CaseList, { cases: list, selected, now, onSelect: (id) => void loadDetail(id) }),
+        ),
+        h(
+          'section',
+          { class: 'card', id: 'case-detail', 'aria-live': 'polite', 'aria-label': tr('工单详情', 'Case') },
+          detail
+            ? [
+                h(
+                  'div',
+                  { class: 'result-head' },
+                  h('h2', { class: 'usertext' }, detail.title),
+                  h(Countdown, {
+                    dueAt: currentDue(detail).at,
+                    now,
+                    open: OPEN_STATES.has(detail.state),
+                    kind: currentDue(detail).kind,
+                    state: detail.state,
+                  }),
+                ),
+                detail.pendingRequest
+                  ? h(
+                      Notice,
+                      { kind: 'info' },
+                      detail.pendingRequest.kind === 'extension'
+                        ? tr(
+                            `延期申请审核中：延至 ${dateTime(detail.pendingRequest.newDueAt)}`,
+                            `Extension to ${dateTime(detail.pendingRequest.newDueAt)} awaiting approval`,
+                          )
+                        : tr('退单申请审核中', 'Return awaiting approval'),
+                    )
+                  : null,
+                h(Text, { class: 'case-text' }, detail.text),
+                h(CaseFacts, { c: detail, now, departmentName: deptName }),
+                h(ActionPanel, {
+                  c: detail,
+                  credential: props.credential,
+                  onDone: (c, msg) => {
+                    setDetail(c);
+                    setMessage(`${c.trackingNo} ${msg}`);
+                    void loadList();
+                  },
+                  onError: (e) => {
+                    props.onAuthError(e);
+                    if (e instanceof ApiError && e.status === 409) void loadDetail(detail.caseId);
+                  },
+                }),
+                h('h3', null, tr('办理过程（全部留痕）', 'Full history')),
+                h(AuditTrail, { records: detail.history, departmentName: deptName }),
+              ]
+            : h('p', { class: 'muted' }, tr('选择左侧工单查看详情', 'Pick a case to see it')),
+        ),
+      ),
+      h(
+        'p',
+        { class: 'muted' },
+        h(Badge, { tone: 'ok' }, tr('正常', 'on time')),
+        ' ',
+        h(Badge, { tone: 'warn' }, tr('24 小时内到期', 'due within 24 h')),
+        ' ',
+        h(Badge, { tone: 'late' }, tr('已超期', 'overdue')),
+        ' ',
+        tr('列表按时限先后排序；↑↓ 键切换工单。', 'Sorted by deadline; ↑/↓ move between cases.'),
+      ),
+    ),
+  );
+}
+
+function App() {
+  const staff = useStaff('department');
+  return h(StaffGate, {
+    role: 'department',
+    staff,
+    children: (credential) =>
+      h(Workbench, { credential, onAuthError: (e) => staff.check(e), onSignOut: () => staff.signOut() }),
+  });
+}
+
+mount(App);
