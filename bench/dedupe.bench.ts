@@ -8,7 +8,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDedupeStore } from '#adapters/dynamo/dedupe-store.ts';
+import { DynamoStore } from '#adapters/dynamo/store.ts';
 import { parseCsv } from '#core/classify/csv.ts';
+import { createKeywordClassifier } from '#core/classify/keywords.ts';
 import { type DedupeConfig, parseDedupeConfig } from '#core/dedupe/config.ts';
 import { defaultDedupeConfig } from '#core/dedupe/defaults.ts';
 import { createDedupeEngine, type DedupeResult } from '#core/dedupe/engine.ts';
@@ -17,7 +21,11 @@ import { encodeCell, haversineMeters, precisionForRadius } from '#core/dedupe/ge
 import { createGroupResolver } from '#core/dedupe/groups.ts';
 import { InMemoryDedupeStore } from '#core/dedupe/store.ts';
 import { compareSketches, fmix32, normalizeText, shingles, sketchOfShingles, textScore } from '#core/dedupe/text.ts';
-import { defaultTaxonomy } from '#core/taxonomy/defaults.ts';
+import { caseIdFor, type TrackingNo } from '#core/ids.ts';
+import type { Bus, BusEvent, StoredReport } from '#core/ports.ts';
+import { defaultDepartments, defaultTaxonomy } from '#core/taxonomy/defaults.ts';
+import { triageBatch } from '#core/triage/process.ts';
+import { startDynalite } from '#local/emulators.ts';
 import type { BenchSuite, BenchTable } from './types.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -493,9 +501,184 @@ async function stormTable(quick: boolean): Promise<BenchTable[]> {
         '(same channel message id), 5 % a repeat of the same citizen 10–120 min later. 20 % of the unrelated reports sit 150 m from an',
         'incident at the same time with another problem (hard negatives). Splits come from reports that cannot meet: an address-only',
         'report and a coordinates-only report of one incident share no key (no geocoder), English vs Chinese text, vague addresses.',
+        'Among matching open cases the engine prefers the bigger one (rank = score + 0.3·log10(1 + reporters)): with 0.1, both halves',
+        'of an early split kept growing (recall 66.1 % on the full storm, 595 cases, same precision); with 0.3 the split stops growing.',
       ],
     },
   ];
+}
+
+/** A storm report as intake stores it (the tracking number is the report id's sequence). */
+function storedOf(rep: StormReport, seq: number): StoredReport {
+  const trackingNo = `20250601${String(seq).padStart(6, '0')}` as TrackingNo;
+  const channel = (rep.channel ?? 'web') as StoredReport['request']['channel'];
+  const messageId = rep.channelMessageId ?? `hotline-${rep.id}`;
+  const receivedAt = new Date(rep.at).toISOString();
+  return {
+    trackingNo,
+    idemKey: `${channel}#${messageId}`,
+    acceptedAt: receivedAt,
+    request: {
+      channel,
+      channelMessageId: messageId,
+      receivedAt,
+      citizen: rep.citizen?.openid
+        ? { openid: rep.citizen.openid }
+        : rep.citizen?.email
+          ? { email: rep.citizen.email }
+          : { phone: `+86${rep.citizen?.phone ?? '13900000000'}` },
+      title: [...rep.text].slice(0, 20).join(''),
+      text: rep.text,
+      ...(rep.location ? { location: rep.location } : {}),
+      ...(rep.category ? { categoryHint: rep.category } : {}),
+    },
+  };
+}
+
+/**
+ * Production triage (`triageBatch` with the DynamoDB adapters) on dynalite, for a slice of the storm in arrival order,
+ * one report per batch so that every DynamoDB call is attributed to one report (an SDK middleware counts them by
+ * command). Bus calls are counted by a recording bus: department messages are the `Case.Dispatched` events.
+ */
+async function dynamoTable(quick: boolean): Promise<BenchTable[]> {
+  const n = quick ? 150 : 600;
+  const storm = generateStorm(20251128, 10_000, 500).slice(0, n);
+  const emu = await startDynalite(undefined);
+  try {
+    const TABLE = 'cityloop-bench';
+    const counts = new Map<string, number>();
+    let current: Map<string, number> | undefined;
+    const db = new DynamoDBClient({
+      endpoint: emu.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    });
+    db.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+        if (current) current.set(name, (current.get(name) ?? 0) + 1);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCalls' },
+    );
+    await db.send(
+      new CreateTableCommand({
+        TableName: TABLE,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const cases = new DynamoStore(db, TABLE);
+    const published: BusEvent[] = [];
+    let busCalls = 0;
+    const bus: Bus = {
+      async publish(events) {
+        busCalls += Math.ceil(events.length / 10);
+        published.push(...events);
+        return { failed: [] };
+      },
+    };
+    const classifier = createKeywordClassifier(defaultTaxonomy);
+    const categories = new Map(defaultTaxonomy.categories.map((c) => [c.code, c]));
+    const engine = createDedupeEngine({
+      store: new DynamoDedupeStore(db, TABLE),
+      config: defaultDedupeConfig,
+      groups: createGroupResolver(defaultDedupeConfig, defaultTaxonomy),
+      caseIdOf: (id) => caseIdFor(id as TrackingNo),
+    });
+    const perRelation = new Map<string, { reports: number; calls: Map<string, number> }>();
+    const t0 = performance.now();
+    for (const [i, rep] of storm.entries()) {
+      const report = storedOf(rep, i + 1);
+      current = undefined;
+      await cases.putReportIfAbsent(report);
+      current = new Map();
+      const [res] = await triageBatch(
+        {
+          cases,
+          bus,
+          context: () => ({
+            classify: (input) => classifier.classify(input),
+            categories,
+            departments: defaultDepartments,
+            now: new Date(rep.at).toISOString(),
+          }),
+          departmentName: (id) => defaultDepartments.find((d) => d.id === id)?.name,
+          dedupe: { engine, reports: cases },
+        },
+        [report],
+      );
+      if (res?.status !== 'fulfilled')
+        throw new Error(`triage failed: ${String(res?.status === 'rejected' ? res.reason : '')}`);
+      const rel = res.value.relation;
+      const slot = perRelation.get(rel) ?? { reports: 0, calls: new Map<string, number>() };
+      slot.reports++;
+      for (const [k, v] of current) {
+        slot.calls.set(k, (slot.calls.get(k) ?? 0) + v);
+        counts.set(k, (counts.get(k) ?? 0) + v);
+      }
+      perRelation.set(rel, slot);
+    }
+    const ms = performance.now() - t0;
+    current = undefined;
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const dispatched = published.filter((e) => e.detailType === 'Case.Dispatched').length;
+    const manual = published.filter((e) => e.detailType === 'Case.TriageRequired').length;
+    const grew = published.filter((e) => e.detailType === 'Case.IncidentGrew').length;
+    const truths = new Set(storm.map((s) => s.truth)).size;
+    const fmt = (m: Map<string, number>, reports: number) =>
+      [...m.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${(v / reports).toFixed(1)}`)
+        .join(', ');
+    const rows: (string | number)[][] = [
+      ['reports (storm slice, arrival order)', n, `${truths} real problems in the slice`],
+      [
+        'department messages (Case.Dispatched) / to manual triage (Case.TriageRequired)',
+        `${dispatched} / ${manual}`,
+        `${dispatched + manual} cases; ideal ≤ ${truths}`,
+      ],
+      ['Case.IncidentGrew to the supervisors', grew, ''],
+      ['bus calls (PutEvents, ≤ 10 entries)', busCalls, 'one per batch that owes events'],
+      ['DynamoDB calls per report (all)', (total / n).toFixed(1), fmt(counts, n)],
+    ];
+    for (const [rel, slot] of [...perRelation.entries()].sort()) {
+      const sum = [...slot.calls.values()].reduce((a, b) => a + b, 0);
+      rows.push([
+        `DynamoDB calls per report: ${rel} (${slot.reports})`,
+        (sum / slot.reports).toFixed(1),
+        fmt(slot.calls, slot.reports),
+      ]);
+    }
+    rows.push([
+      'time per report on dynalite (sequential, one per batch)',
+      `${(ms / n).toFixed(1)} ms`,
+      'dynalite, not AWS',
+    ]);
+    return [
+      {
+        title: `Dedupe in production triage on DynamoDB (dynalite): first ${n} storm reports`,
+        columns: ['measure', 'value', 'detail'],
+        rows,
+        notes: [
+          'triageBatch with DynamoDedupeStore + DynamoStore on an embedded dynalite; every SDK call counted by a middleware on the',
+          "client, attributed to the report being triaged (the intake's PutItem of the report is not counted). Reads are strongly",
+          'consistent Query/GetItem/BatchGetItem; a new case costs its anchor claims (cells within R × buckets, place keys × buckets),',
+          'a merged report a fate claim, one reporter UpdateItem, the case read + one conditional PutItem, and the report link.',
+          'The slice is the start of the storm, where most reports open or bridge cases: later reports are mostly merges.',
+        ],
+      },
+    ];
+  } finally {
+    await emu.stop();
+  }
 }
 
 /**
@@ -948,6 +1131,7 @@ function relaxedNycTruth(recs: { id: string; type: string; address: string }[]):
 const suite: BenchSuite = async ({ quick }) => {
   const tables: BenchTable[] = [];
   tables.push(...(await stormTable(quick)));
+  tables.push(...(await dynamoTable(quick)));
   tables.push(...(await scaleTable(quick)));
   tables.push(...(await tipdmTables()));
   tables.push(...(await nycTables()));

@@ -11,10 +11,10 @@ import type { IntakeMessage } from '#core/intake/accept.ts';
 import type { StoredReport } from '#core/ports.ts';
 import { recordCaseMetrics, recordingCreations } from '#core/sla/case-metrics.ts';
 import { triageBatch } from '#core/triage/process.ts';
+import { caseService, notifyCaseOpened } from './dept/context.ts';
 import { log } from './lib/log.ts';
 import { getRuntime } from './lib/runtime.ts';
-import { notifyCaseOpened } from './dept/context.ts';
-import { departmentName, triageContext } from './lib/triage-context.ts';
+import { dedupeEngine, departmentName, reportToWgs84, triageContext } from './lib/triage-context.ts';
 
 function readMessage(body: string): StoredReport {
   const msg = JSON.parse(body) as IntakeMessage;
@@ -41,6 +41,8 @@ export async function triageHandler(event: SQSEvent): Promise<SQSBatchResponse> 
       bus: rt.bus,
       context: () => triageContext(rt.clock.now()),
       departmentName,
+      // 重复件/并案 before a case is opened; 重办 of a closed case through the lifecycle service.
+      dedupe: { engine: dedupeEngine(), reports: rt.store, toWgs84: reportToWgs84, lifecycle: caseService() },
     },
     reports.map((r) => r.report),
   );

@@ -80,6 +80,9 @@ export function incidentMatch(
   else if (sameRoad) proximity = Math.max(proximity, 0.3);
   const byCoords = out.distanceMeters !== undefined && out.distanceMeters <= s.radiusMeters;
   if (!byCoords && !out.samePlace && !sameRoad) return out;
+  // Two named spots (door, building, crossing) that are not the same one, and no coordinates saying they are close:
+  // 和平路88号 and 和平路99号 are two street lights, even on one road.
+  if (!byCoords && !precise && spotsDiffer(f, e)) return out;
   // The more precise the shared place, the less the texts need to agree (a door number says more than a road).
   // A report that names only a road (no coordinates, no door) cannot say more: it needs what a nearby report needs.
   const vague = (x: { lat?: number; placeKeys: string[] }) => x.lat === undefined && !x.placeKeys.some(isPreciseKey);
@@ -94,6 +97,13 @@ export function incidentMatch(
   return out;
 }
 
+/** Both name precise spots (door, building, crossing, house number) and no spot is the same. */
+function spotsDiffer(f: { placeKeys: string[] }, e: { placeKeys: string[] }): boolean {
+  const fp = f.placeKeys.filter(isPreciseKey);
+  const ep = e.placeKeys.filter(isPreciseKey);
+  return fp.length > 0 && ep.length > 0 && !fp.some((k) => ep.includes(k));
+}
+
 /** Both reports say where they are, and it is not the same place: same text about two places is two problems. */
 function placesDisagree(f: ReportFeatures, e: CandidateEntry, config: DedupeConfig): boolean {
   if (f.placeKeys.some((k) => e.placeKeys.includes(k))) return false;
@@ -103,6 +113,11 @@ function placesDisagree(f: ReportFeatures, e: CandidateEntry, config: DedupeConf
     return haversineMeters(f.lat, f.lon, e.lat, e.lon) > settingsFor(config, f.group).incident.radiusMeters;
   }
   return fPrecise && ePrecise;
+}
+
+function withinRadius(f: ReportFeatures, e: CandidateEntry, config: DedupeConfig): boolean {
+  if (f.lat === undefined || f.lon === undefined || e.lat === undefined || e.lon === undefined) return false;
+  return haversineMeters(f.lat, f.lon, e.lat, e.lon) <= settingsFor(config, f.group).incident.radiusMeters;
 }
 
 function compatibleForRepeat(f: ReportFeatures, e: CandidateEntry, config: DedupeConfig): boolean {
@@ -145,6 +160,8 @@ export function decide(f: ReportFeatures, candidates: readonly Candidate[], conf
       if (!e.citizenKeys.some((k) => f.citizenKeys.includes(k))) continue;
       const closed = c.state?.status === 'closed';
       if (closed && f.at - (c.state?.closedAt ?? 0) > repeat.windowDays * DAY) continue;
+      // The same citizen about another spot is another problem (two broken lights, two blocked drains).
+      if (spotsDiffer(f, e) && !withinRadius(f, e, config)) continue;
       const sim = textScore(compareSketches(f.sketch, e.sketch), config.text.containmentWeight);
       if (sim < repeat.minTextSimilarity) continue;
       if (sim < repeat.anyGroupTextSimilarity && !compatibleForRepeat(f, e, config)) continue;
@@ -177,14 +194,15 @@ export function decide(f: ReportFeatures, candidates: readonly Candidate[], conf
   }
 
   // 3. Same incident, other citizens (并案): open cases only. Among the matching cases the bigger one is preferred
-  // (rank = score + 0.1·log10(1 + reporters)), so that when an incident was split early, new reports gather on
-  // its main case instead of growing two in parallel.
+  // (rank = score + 0.3·log10(1 + reporters)), so that when an incident was split early, new reports gather on
+  // its main case instead of growing two in parallel. (0.1 let both halves keep growing: storm recall 66 %; 0.3 gives
+  // 93 % at the same precision; 1.0 lets a big case swallow a nearby smaller incident: precision 94 %.)
   let best: { c: (typeof cases)[number]; m: IncidentMatch; rank: number } | undefined;
   for (const c of cases) {
     if (c.state?.status === 'closed') continue;
     const m = incidentMatch(f, c.entry, config, c.state);
     if (!m.ok) continue;
-    const rank = m.score + 0.1 * Math.log10(1 + (c.state?.reporterCount ?? 1));
+    const rank = m.score + 0.3 * Math.log10(1 + (c.state?.reporterCount ?? 1));
     if (!best || rank > best.rank) best = { c, m, rank };
   }
   if (best) {

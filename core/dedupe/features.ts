@@ -5,6 +5,7 @@
  * depends on those, never on how many cases are open.
  */
 import { createHash } from 'node:crypto';
+import { maskText } from '../privacy.ts';
 import { placeKeys as addressPlaceKeys, MAX_PLACE_KEYS } from './address.ts';
 import { type DedupeConfig, settingsFor } from './config.ts';
 import { cellsWithin, encodeCell, precisionForRadius } from './geo.ts';
@@ -110,7 +111,8 @@ export function prepareReport(report: DedupeReport, config: DedupeConfig, groups
     reporterKey: citizenKeys[0] ?? `anon:${report.id}`,
     sketch,
     contentHash: hash64hex(`${who}\n${norm}`),
-    title: (title || report.text).replace(/\s+/g, ' ').slice(0, 60),
+    // Shown to agents in duplicate suggestions and kept in the index: phone numbers and emails masked.
+    title: maskText((title || report.text).replace(/\s+/g, ' ')).slice(0, 60),
   };
 }
 

@@ -12,9 +12,10 @@
  * - Claims `claim(key, value)` / `readClaim(key)`: put-if-absent, `attribute_not_exists(pk)`; the loser reads the
  *   winner's value (ConditionalCheckFailed → GetItem, or ReturnValuesOnConditionCheckFailure=ALL_OLD). Re-claiming with
  *   the value already stored counts as a win (a retried Lambda is idempotent).
- * - Case state `getCaseStates(ids)` (BatchGetItem on the case items) and `addReporter(caseId, reporterKey, at)`:
- *   a membership item `m|caseId|reporterKey` put-if-absent, and only when it is new, UpdateItem ADD reporterCount :1,
- *   SET lastReportAt = max (ReturnValues=UPDATED_NEW gives the new count; the old one is new − 1).
+ * - Case state `getCaseStates(ids)` (BatchGetItem on the case items and their dedupe state items) and
+ *   `addReporter(caseId, reporterKey, at)`: ONE conditional UpdateItem on the case's dedupe state item that adds the
+ *   reporter key to a set and 1 to the count unless the key is in the set already (ReturnValues=UPDATED_NEW gives the
+ *   new count; the old one is new − 1). The DynamoDB layout is in `adapters/dynamo/dedupe-store.ts`.
  *
  * ## The claim protocol (two triage workers racing on one incident end with one case)
  * Claim keys: `s|channel|messageId` (submission), `h|contentHash|bucket` (submission without an id),

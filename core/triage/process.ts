@@ -4,64 +4,111 @@
  * `announcedVersion` catches up with `version`, so a redelivered report re-sends only what was not yet announced.
  * Guarantee: every accepted report ends on exactly one case; each case version is announced at least once, with a
  * deterministic `eventId` for consumers to drop the rare repeat (a crash between the bus call and markAnnounced).
+ *
+ * With dedupe (`deps.dedupe`), each report is classified once and given to the engine before any case is opened:
+ * - `new`: the report opens its case (as without dedupe): `Case.Dispatched` / `Case.TriageRequired`;
+ * - `resubmission` (the same citizen sent the same text again within minutes, under another id): the report is
+ *   linked to the first one's case; nothing is announced but what that case still owes;
+ * - `repeat` 重复件 / `incident` 并案: the report joins the case (`mergeIntoCase`: ONE conditional write, re-read and
+ *   re-applied on a lost race), is linked to it, and the department gets NO new message; `Case.IncidentGrew` is
+ *   announced when the distinct reporters cross a growth threshold. A repeat of a closed case asks the lifecycle
+ *   for 重办 (`reopen`, as the citizen who filed it); when that is not possible the need stays on the case history.
+ * Two triage workers racing on one incident end on one case: that is the engine's claim protocol (core/dedupe/store.ts).
  */
 import type { Case } from '../case.ts';
-import type { Bus, BusEvent, CaseStore, StoredReport } from '../ports.ts';
-import { caseEvent, openCase, type TriageContext } from './triage.ts';
+import { citizenRefOf } from '../cases/mapping.ts';
+import type { DedupeEngine, DedupeResult } from '../dedupe/engine.ts';
+import { caseIdFor } from '../ids.ts';
+import type { Action } from '../lifecycle/actions.ts';
+import type { Actor } from '../lifecycle/types.ts';
+import type { Bus, BusEvent, CaseStore, ReportStore, StoredReport } from '../ports.ts';
+import { citizenKey } from '../privacy.ts';
+import { dedupeReportOf, type LatLonConverter, type MergeRelation, mergeIntoCase, owedBefore } from './merge.ts';
+import { type ClassifyResult, caseEvent, classifyReport, openCase, type TriageContext } from './triage.ts';
+
+export interface TriageDedupe {
+  engine: DedupeEngine;
+  /** Links a merged report to the case it joined (`ReportStore.linkReport`). */
+  reports: Pick<ReportStore, 'linkReport'>;
+  /** WGS-84 of a report's coordinates (WeChat sends GCJ-02); absent → taken as WGS-84. */
+  toWgs84?: LatLonConverter;
+  /** The lifecycle (`CaseService.act`), for 重办 of a closed case a citizen repeats; absent → the need is recorded only. */
+  lifecycle?: { act(caseId: string, action: Action, actor: Actor): Promise<unknown> };
+  /** Pause while a case a report joins is still being written by another worker. Default: setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+}
 
 export interface TriageDeps {
   cases: CaseStore;
   bus: Bus;
   context: () => TriageContext;
   departmentName: (id: string | undefined) => string | undefined;
+  /** Dedupe (重复件/并案); absent → every report opens its own case. */
+  dedupe?: TriageDedupe;
 }
+
+export type TriageRelation = 'new' | 'resubmission' | 'repeat' | 'incident';
 
 export interface TriageOutcome {
   trackingNo: string;
   caseId: string;
-  relation: 'new' | 'resubmission';
+  relation: TriageRelation;
   announced: boolean;
+  /** Distinct reporters on the case after this report (dedupe only). */
+  reporterCount?: number;
+  /** Growth thresholds this report made the case cross (`Case.IncidentGrew`). */
+  crossed?: number[];
+  /** A repeat of a closed case: reopened (重办), or only recorded when the lifecycle could not reopen it. */
+  reopen?: 'reopened' | 'recorded';
 }
+
+interface Staged {
+  report: StoredReport;
+  c: Case;
+  events: BusEvent[];
+  relation: TriageRelation;
+  dedupe?: DedupeResult;
+  reopen?: 'reopened' | 'recorded';
+}
+
+/** Retryable: the report comes back through SQS and is decided again (the engine answers the same). */
+export class TriageRetryError extends Error {
+  override readonly name = 'TriageRetryError';
+}
+
+const CASE_WAIT_ATTEMPTS = 8;
+const MERGE_ATTEMPTS = 8;
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Returns the outcome per report; a report whose case could not be written or announced throws (→ retry). */
 export async function triageBatch(
   deps: TriageDeps,
   reports: StoredReport[],
 ): Promise<PromiseSettledResult<TriageOutcome>[]> {
-  // 1. Write (or find) the case of each report.
-  const staged = await Promise.allSettled(
-    reports.map(async (report) => {
-      const opened = openCase(report, deps.context());
-      const put = await deps.cases.createCase(opened.case);
-      if (put.created) return { report, c: opened.case, events: opened.events, relation: 'new' as const };
-      const existing = put.existing;
-      const owed: BusEvent[] =
-        existing.announcedVersion >= existing.version
-          ? []
-          : existing.pendingEvents?.length
-            ? existing.pendingEvents
-            : [
-                caseEvent(
-                  existing,
-                  existing.state === 'triage' ? 'Case.TriageRequired' : 'Case.Dispatched',
-                  deps.departmentName(existing.department),
-                ),
-              ];
-      return { report, c: existing, events: owed, relation: 'resubmission' as const };
+  // 1. Decide, and write (or find) the case of each report.
+  const staged = await Promise.allSettled(reports.map((report) => stage(deps, report)));
+  // 2. Announce everything owed in as few bus calls as possible. Reports of one batch that joined a case opened in
+  // the same batch carry its owed Case.Dispatched too: each event (by eventId) goes out once.
+  const ok = staged.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const events: BusEvent[] = [];
+  const slotOf = new Map<string, number>();
+  const slots = ok.map((s) =>
+    s.events.map((e) => {
+      const id = typeof e.detail.eventId === 'string' ? e.detail.eventId : undefined;
+      const known = id === undefined ? undefined : slotOf.get(id);
+      if (known !== undefined) return known;
+      events.push(e);
+      if (id !== undefined) slotOf.set(id, events.length - 1);
+      return events.length - 1;
     }),
   );
-  // 2. Announce everything owed in as few bus calls as possible.
-  const ok = staged.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const events = ok.flatMap((s) => s.events);
   const failed = new Set<number>();
   if (events.length > 0) {
     const result = await deps.bus.publish(events);
-    let offset = 0;
-    for (let i = 0; i < ok.length; i++) {
-      const n = ok[i]?.events.length ?? 0;
-      if (result.failed.some((f) => f >= offset && f < offset + n)) failed.add(i);
-      offset += n;
-    }
+    const refused = new Set(result.failed);
+    slots.forEach((mine, i) => {
+      if (mine.some((slot) => refused.has(slot))) failed.add(i);
+    });
   }
   // 3. Record the announcement; a failure here only means a repeat announcement later.
   const results: PromiseSettledResult<TriageOutcome>[] = [];
@@ -85,10 +132,152 @@ export async function triageBatch(
         caseId: v.c.caseId,
         relation: v.relation,
         announced: v.events.length > 0,
+        ...(v.dedupe ? { reporterCount: v.dedupe.reporterCount, crossed: v.dedupe.crossed } : {}),
+        ...(v.reopen ? { reopen: v.reopen } : {}),
       },
     });
   }
   return results;
+}
+
+async function stage(deps: TriageDeps, report: StoredReport): Promise<Staged> {
+  const ctx = deps.context();
+  const verdict = classifyReport(report, ctx);
+  if (!deps.dedupe) return open(deps, report, ctx, verdict);
+  const dd = deps.dedupe;
+  const hint = report.request.categoryHint;
+  const category = verdict.category ?? (hint && ctx.categories.has(hint) ? hint : undefined);
+  const d = await dd.engine.process(dedupeReportOf(report, category, dd.toWgs84));
+  if (d.unsettled) {
+    // The case this report joined is still being decided by a worker that stopped: decide again later.
+    throw new TriageRetryError(`case ${d.caseId} of report ${report.trackingNo} is not settled yet`);
+  }
+  if (d.relation === 'new') {
+    const own = caseIdFor(report.trackingNo);
+    if (d.caseId !== own) throw new Error(`dedupe named case ${d.caseId} for new report ${report.trackingNo}`);
+    return { ...(await open(deps, report, ctx, verdict)), dedupe: d };
+  }
+  if (d.relation === 'resubmission') return resubmitted(deps, dd, report, d);
+  return merge(deps, dd, report, d, d.relation, ctx.now);
+}
+
+/** Opens the report's own case (or finds it again on a redelivery and re-sends what it still owes). */
+async function open(
+  deps: TriageDeps,
+  report: StoredReport,
+  ctx: TriageContext,
+  verdict: ClassifyResult,
+): Promise<Staged> {
+  const opened = openCase(report, ctx, verdict);
+  const put = await deps.cases.createCase(opened.case);
+  if (put.created) return { report, c: opened.case, events: opened.events, relation: 'new' };
+  const existing = put.existing;
+  const owed: BusEvent[] =
+    existing.announcedVersion >= existing.version
+      ? []
+      : existing.pendingEvents?.length
+        ? existing.pendingEvents
+        : [
+            caseEvent(
+              existing,
+              existing.state === 'triage' ? 'Case.TriageRequired' : 'Case.Dispatched',
+              deps.departmentName(existing.department),
+            ),
+          ];
+  return { report, c: existing, events: owed, relation: 'resubmission' };
+}
+
+/** The case `caseId`, waiting briefly while the worker that opened it is still writing it. */
+async function caseOf(deps: TriageDeps, dd: TriageDedupe, caseId: string): Promise<Case> {
+  const sleep = dd.sleep ?? defaultSleep;
+  for (let attempt = 0; attempt < CASE_WAIT_ATTEMPTS; attempt++) {
+    const c = await deps.cases.getCase(caseId);
+    if (c) return c;
+    await sleep(50 * Math.min(attempt + 1, 4));
+  }
+  throw new TriageRetryError(`case ${caseId} is not written yet`);
+}
+
+async function resubmitted(deps: TriageDeps, dd: TriageDedupe, report: StoredReport, d: DedupeResult): Promise<Staged> {
+  const c = await caseOf(deps, dd, d.caseId);
+  await dd.reports.linkReport(report.idemKey, c.caseId, 'resubmission');
+  return { report, c, events: owedBefore(c, deps.departmentName), relation: 'resubmission', dedupe: d };
+}
+
+async function merge(
+  deps: TriageDeps,
+  dd: TriageDedupe,
+  report: StoredReport,
+  d: DedupeResult,
+  relation: MergeRelation,
+  now: string,
+): Promise<Staged> {
+  let c: Case | undefined;
+  let events: BusEvent[] = [];
+  for (let attempt = 0; ; attempt++) {
+    if (attempt >= MERGE_ATTEMPTS) throw new TriageRetryError(`case ${d.caseId} kept changing under the merge`);
+    const current = await caseOf(deps, dd, d.caseId);
+    const merged = mergeIntoCase(current, { report, relation, dedupe: d, now, departmentName: deps.departmentName });
+    if (!merged) {
+      // Applied before (a redelivery): only what the case still owes is re-sent.
+      c = current;
+      events = owedBefore(current, deps.departmentName);
+      break;
+    }
+    if (await deps.cases.replaceCase(merged.next, current.version)) {
+      c = merged.next;
+      events = merged.events;
+      break;
+    }
+  }
+  await dd.reports.linkReport(report.idemKey, c.caseId, relation);
+  let reopen: Staged['reopen'];
+  if (d.reopen && relation === 'repeat') {
+    reopen = await reopenClosed(deps, dd, report, c, d);
+    if (reopen === 'reopened') {
+      // The lifecycle announced its own step; what this merge owed was carried into its write.
+      const latest = await deps.cases.getCase(c.caseId);
+      if (latest) c = latest;
+      events = owedBefore(c, deps.departmentName);
+    }
+  }
+  return { report, c, events, relation, dedupe: d, ...(reopen ? { reopen } : {}) };
+}
+
+/**
+ * 重办: the citizen who filed a closed case reports it again. The lifecycle reopens it as that citizen (the machine
+ * allows `reopen` to citizens, agents and supervisors, from `closed` only). Anyone else's repeat, or a case no longer
+ * in `closed`, keeps the request on the history entry the merge wrote (`details.reopenRequested`).
+ */
+async function reopenClosed(
+  deps: TriageDeps,
+  dd: TriageDedupe,
+  report: StoredReport,
+  c: Case,
+  d: DedupeResult,
+): Promise<'reopened' | 'recorded'> {
+  if (!dd.lifecycle || c.state !== 'closed') return 'recorded';
+  const ref = citizenRefOf(c);
+  if (ref === null || citizenKey(report.request.citizen) !== ref) return 'recorded';
+  const reason =
+    `市民再次反映（受理编号 ${report.trackingNo}），工单重办。${d.explanation.split(' Repeat:')[0] ?? ''}`.slice(
+      0,
+      900,
+    );
+  try {
+    await dd.lifecycle.act(c.caseId, { type: 'reopen', reason }, { role: 'citizen', id: ref });
+    return 'reopened';
+  } catch {
+    // Refused (a concurrent step moved the case on) or the race was lost: re-read once and try again if still closed.
+    const again = await deps.cases.getCase(c.caseId);
+    if (again?.state !== 'closed') return 'recorded';
+    try {
+      await dd.lifecycle.act(c.caseId, { type: 'reopen', reason }, { role: 'citizen', id: ref });
+      return 'reopened';
+    } catch {
+      return 'recorded';
+    }
+  }
 }
 
 async function markAnnouncedQuietly(cases: CaseStore, c: Case): Promise<void> {

@@ -38,10 +38,19 @@ export interface TriageContext {
 const URGENT_POLICIES = new Set(['urgent-utility']);
 const EMERGENCY_POLICIES = new Set(['emergency']);
 
-/** Opens the case for a report that starts a new problem (dedupe said `new`). */
-export function openCase(report: StoredReport, ctx: TriageContext): { case: Case; events: BusEvent[] } {
+/** The classifier's verdict on a report (triage classifies once: dedupe groups by it, `openCase` routes by it). */
+export function classifyReport(report: StoredReport, ctx: Pick<TriageContext, 'classify'>): ClassifyResult {
   const r = report.request;
-  const verdict = ctx.classify({ title: r.title, text: r.text, categoryHint: r.categoryHint });
+  return ctx.classify({ title: r.title, text: r.text, categoryHint: r.categoryHint });
+}
+
+/** Opens the case for a report that starts a new problem (dedupe said `new`). */
+export function openCase(
+  report: StoredReport,
+  ctx: TriageContext,
+  verdict: ClassifyResult = classifyReport(report, ctx),
+): { case: Case; events: BusEvent[] } {
+  const r = report.request;
   const category = verdict.category ? ctx.categories.get(verdict.category) : undefined;
   const route = routeCase(verdict.decision === 'auto' ? category : undefined, r.location, r.text, ctx.departments);
   const manual = route.decision === 'manual';

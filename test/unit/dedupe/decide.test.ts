@@ -302,3 +302,54 @@ describe('Function: decide (near-identical text and vague places)', () => {
     expect(d).toMatchObject({ relation: 'incident', caseId: 'b' });
   });
 });
+
+describe('Function: decide (two spots, split incidents)', () => {
+  const light = (id: string, door: number, phone: string, extra: Parameters<typeof report>[0] | object = {}) =>
+    f({
+      id,
+      category: 'SZ-01',
+      text: `和平路${door}号门口的路灯不亮了，晚上很黑`,
+      location: { address: `和平路${door}号` },
+      citizen: { phone },
+      ...extra,
+    });
+
+  it('should not call the same citizen about another door on the same road a repeat, unless it is close by', () => {
+    // Prepare
+    const first = light('a', 88, '13800000001');
+    const other = light('b', 99, '13800000001', { receivedAt: minutes(5) });
+    const closeBy = light('c', 99, '13800000001', {
+      receivedAt: minutes(5),
+      location: { address: '和平路99号', ...offset(HERE.lat, HERE.lon, 40, 0) },
+    });
+    const firstWithCoords = light('d', 88, '13800000001', { location: { address: '和平路88号', ...HERE } });
+    // Act / Assess
+    expect(decide(other, [caseOf(first)], config).relation).toBe('new');
+    expect(decide(closeBy, [caseOf(firstWithCoords)], config)).toMatchObject({ relation: 'repeat', caseId: 'd' });
+  });
+
+  it('should not merge two citizens naming two different doors of one road without coordinates', () => {
+    // Prepare
+    const first = light('a', 88, '13800000001');
+    const other = light('b', 99, '13800000002', { receivedAt: minutes(5) });
+    const same = light('c', 88, '13800000003', { receivedAt: minutes(6) });
+    // Act / Assess: symmetric, as the race protocol needs.
+    expect(incidentMatch(other, entryOf(first, 'a'), config).ok).toBe(false);
+    expect(incidentMatch(first, entryOf(other, 'b'), config).ok).toBe(false);
+    expect(decide(same, [caseOf(first)], config)).toMatchObject({ relation: 'incident', caseId: 'a' });
+  });
+
+  it('should gather an early split incident on its main case even when the smaller one fits the text better', () => {
+    // Prepare: both cases match; the small one was opened by a report with nearly the same words.
+    const small = f({ id: 'a', location: HERE, text: '和平路水管爆了，水漫到马路上，车都过不去' });
+    const big = f({ id: 'b', location: offset(HERE.lat, HERE.lon, 60, 0), text: '和平路12号自来水管爆裂，水喷得很高' });
+    const next = f({ id: 'c', location: HERE, receivedAt: minutes(2), text: '和平路水管爆了，水漫到马路上' });
+    const states = (n: number) => ({ status: 'open' as const, reporterCount: n });
+    // Act
+    const d = decide(next, [caseOf(small, 'a', states(3)), caseOf(big, 'b', states(120))], config);
+    const even = decide(next, [caseOf(small, 'a', states(3)), caseOf(big, 'b', states(3))], config);
+    // Assess
+    expect(d).toMatchObject({ relation: 'incident', caseId: 'b' });
+    expect(even).toMatchObject({ relation: 'incident', caseId: 'a' });
+  });
+});
