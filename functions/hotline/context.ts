@@ -1,0 +1,107 @@
+/**
+ * What the hotline functions need, as one object: the runtime's ports, the call records, the lifecycle service, the
+ * classifier (loaded on first use: the Connect function and the call lookup never pay for it) and the duplicate
+ * suggestions of the dedupe engine. Tests build the same object from in-memory parts.
+ *
+ * Config (env): the runtime's (`TABLE_NAME`, `EVENT_BUS_NAME`, `QUEUE_URL_INTAKE`, `QUEUE_URL_NOTIFY`) and
+ * `CALL_RECORD_TTL_DAYS` (see ./calls.ts).
+ */
+import type { CallStore } from '#channels/hotline/call-record.ts';
+import type { NoticeContext } from '#core/cases/notify.ts';
+import type { CaseService } from '#core/cases/service.ts';
+import type { DuplicateSuggestion } from '#core/dedupe/engine.ts';
+import type { Citizen, Location } from '#core/intake/schema.ts';
+import type { TrackingNumbers } from '#core/intake/tracking.ts';
+import type {
+  Bus,
+  CaseStore,
+  Clock,
+  Outbox,
+  ReportStore,
+  SequenceStore,
+  StoredReport,
+  WorkQueue,
+} from '#core/ports.ts';
+import type { Category } from '#core/taxonomy/types.ts';
+import type { Classify } from '#core/triage/triage.ts';
+import { caseService, categories, departmentName, noticeContext } from '../dept/context.ts';
+import { log } from '../lib/log.ts';
+import { getRuntime } from '../lib/runtime.ts';
+import { callStore } from './calls.ts';
+
+export interface HotlineStore extends ReportStore, CaseStore, SequenceStore {
+  listReportsOfCitizen(key: string, limit?: number): Promise<StoredReport[]>;
+}
+
+/** What the agent has typed so far, for 重复件/并案 suggestions. */
+export interface DuplicateQuery {
+  text: string;
+  title?: string;
+  location?: Location;
+  citizen?: Citizen;
+  /** The category the agent picked or the classifier suggested (groups the draft as triage will). */
+  category?: string;
+  /** ISO 8601 with offset. */
+  at: string;
+}
+
+/**
+ * Extension point for the dedupe engine (`core/dedupe/engine.ts` `suggest`): possible duplicates of a draft, best
+ * first. On the runtime it is `duplicateSuggestions` of `functions/lib/triage-context.ts` (the engine on the table);
+ * `noDuplicateSuggestions` is the stand-in where no engine is wired (unit tests).
+ */
+export type DuplicateSuggester = (query: DuplicateQuery) => Promise<DuplicateSuggestion[]>;
+
+export const noDuplicateSuggestions: DuplicateSuggester = async () => [];
+
+export interface HotlineDeps {
+  store: HotlineStore;
+  queue: WorkQueue;
+  bus: Bus;
+  trackingNumbers: TrackingNumbers;
+  clock: Clock;
+  calls: CallStore;
+  /** The lifecycle service, for a step on a case that already exists (an answer after an earlier submission). */
+  cases: Pick<CaseService, 'act'>;
+  categories: ReadonlyMap<string, Category>;
+  departmentName(id: string): string | undefined;
+  /** The classifier, loaded on first use; undefined when it cannot be loaded (suggestions are then left out). */
+  classifier(): Promise<Classify | undefined>;
+  duplicateSuggestions: DuplicateSuggester;
+  /** Notices to the citizen (the answer by SMS or email); absent → nobody is told. */
+  notices?: { outbox: Outbox; context: NoticeContext };
+}
+
+let classifierLoad: Promise<Classify | undefined> | undefined;
+
+/** The classifier of triage (`functions/lib/triage-context.ts`), imported lazily and cached per container. */
+function loadClassifier(): Promise<Classify | undefined> {
+  classifierLoad ??= import('../lib/triage-context.ts')
+    .then((m) => m.triageContext(new Date()).classify)
+    .catch((e: Error) => {
+      log.error('classifier unavailable', { error: e.message });
+      classifierLoad = undefined;
+      return undefined;
+    });
+  return classifierLoad;
+}
+
+/** The deps on the runtime of this container (AWS, or the local stack's emulators). */
+export function runtimeDeps(): HotlineDeps {
+  const rt = getRuntime();
+  return {
+    store: rt.store,
+    queue: rt.queue,
+    bus: rt.bus,
+    trackingNumbers: rt.trackingNumbers,
+    clock: rt.clock,
+    calls: callStore(),
+    cases: caseService(),
+    categories,
+    departmentName,
+    classifier: loadClassifier,
+    // The dedupe engine on the table (loaded on first use, like the classifier).
+    duplicateSuggestions: async (query) => (await import('../lib/triage-context.ts')).duplicateSuggestions(query),
+    notices: { outbox: rt.outbox, context: noticeContext },
+  };
+}
