@@ -297,7 +297,8 @@ export function buildTopology(departments: Department[]): Topology {
         { method: 'POST', path: '/channels/wechat/push', auth: 'public' },
       ],
       table: 'readwrite',
-      putEvents: false,
+      // 市民补充 (photo, voice, location) on the citizen's case: Case.CitizenUpdated
+      putEvents: true,
       sendTo: ['intake'],
       blobs: 'readwrite',
       secrets: [{ id: 'wechat', env: 'WECHAT_SECRET_ID' }],

@@ -36,7 +36,7 @@ import { normalizeIntake } from '#core/intake/normalize.ts';
 import type { IntakeRequest } from '#core/intake/schema.ts';
 import type { BlobStore, CaseStore, Clock, Outbox, ReportStore, StoredReport } from '#core/ports.ts';
 import { log } from '../lib/log.ts';
-import { addCitizenUpdate } from './citizen-update.ts';
+import { addCitizenUpdate } from '../lib/citizen-update.ts';
 
 export interface InboundDeps {
   blobs: BlobStore;
@@ -202,7 +202,7 @@ export async function processInboundEmail(deps: InboundDeps, mail: InboundMail):
       { cases: deps.store, service: deps.cases },
       {
         caseId,
-        email: sender,
+        citizen: { email: sender },
         text: intake.request.text,
         ...(intake.request.attachments ? { attachments: intake.request.attachments } : {}),
       },

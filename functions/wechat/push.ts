@@ -6,9 +6,17 @@
  * is kept for the citizen's open report. Verification and parsing live in `channels/wechat/push.ts`.
  * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
+import { caseService } from '../dept/context.ts';
+import { addCitizenUpdate, type CitizenUpdateInput, type CitizenUpdateResult } from '../lib/citizen-update.ts';
 import middy from '@middy/core';
 import { dynamoClient, tableName } from '#adapters/dynamo/client.ts';
-import { attachmentReplyText, createWechatPush, trackingReplyText, type WechatPush } from '#channels/wechat/push.ts';
+import {
+  attachmentReplyText,
+  createWechatPush,
+  trackingReplyText,
+  type WechatAttachmentUpdate,
+  type WechatPush,
+} from '#channels/wechat/push.ts';
 import type { Case } from '#core/case.ts';
 import { CityLoopError } from '#core/errors.ts';
 import { shanghaiDay } from '#core/ids.ts';
@@ -38,6 +46,19 @@ export interface PushHandlerDeps {
     getCase(caseId: string): Promise<Case | undefined>;
   };
   accept(request: IntakeRequest): Promise<Accepted>;
+  /** Adds a 市民补充 to the citizen's open case (the case service); without it, updates are only kept as blobs. */
+  addUpdate?: (input: CitizenUpdateInput) => Promise<CitizenUpdateResult>;
+}
+
+/** What a photo, voice or location message says on the case, in the department's words. */
+export function updateText(update: WechatAttachmentUpdate): string {
+  const a = update.attachment;
+  if (a.type === 'image') return '【微信图片】市民补充了一张照片';
+  if (a.type === 'voice') return `【微信语音】${a.recognition?.trim() || '（未识别出文字）'}`;
+  const where = [a.location.address, a.location.lat !== undefined ? `${a.location.lat},${a.location.lon}` : '']
+    .filter(Boolean)
+    .join(' ');
+  return `【微信位置】${where || '（位置）'}`;
 }
 
 function text(statusCode: number, body: string, type = 'text/plain; charset=utf-8'): HttpResult {
@@ -97,10 +118,29 @@ export async function handlePush(event: HttpEvent, deps: PushHandlerDeps): Promi
     ? `attachments/wechat/${report.trackingNo}/${update.channelMessageId}.json`
     : `attachments/wechat/pending/${citizenKey({ openid: update.openid })}/${update.channelMessageId}.json`;
   const record = { ...update, ...(report ? { trackingNo: report.trackingNo } : {}), storedAt: now.toISOString() };
-  await deps.blobs.put(key, Buffer.from(JSON.stringify(record), 'utf8'), 'application/json');
+  const bytes = Buffer.from(JSON.stringify(record), 'utf8');
+  await deps.blobs.put(key, bytes, 'application/json');
+  // On the case for the department to see (全要素留痕), when the citizen has one open.
+  let added: CitizenUpdateResult | undefined;
+  if (report && deps.addUpdate) {
+    added = await deps.addUpdate({
+      caseId: report.caseId ?? report.trackingNo,
+      citizen: { openid: update.openid },
+      text: updateText(update),
+      attachments: [
+        {
+          name: `wechat-${update.attachment.type}-${update.channelMessageId}.json`,
+          contentType: 'application/json',
+          size: bytes.length,
+          storageKey: key,
+        },
+      ],
+    });
+  }
   log.info('wechat attachment kept', {
     type: update.attachment.type,
     ...(report ? { trackingNo: report.trackingNo } : { pending: true }),
+    ...(added ? { onCase: added.status } : {}),
   });
   const reply = deps.push.reply(message.reply, attachmentReplyText(report?.trackingNo));
   return text(200, reply, 'application/xml; charset=utf-8');
@@ -125,7 +165,14 @@ async function runtimeDeps(): Promise<PushHandlerDeps> {
       },
     );
   }
-  return { push, clock: rt.clock, blobs: rt.blobs, store: rt.store, accept: (request) => acceptReport(rt, request) };
+  return {
+    push,
+    clock: rt.clock,
+    blobs: rt.blobs,
+    store: rt.store,
+    accept: (request) => acceptReport(rt, request),
+    addUpdate: (input) => addCitizenUpdate({ cases: rt.store, service: caseService() }, input),
+  };
 }
 
 /** Drops the cached push verifier (after a configuration change in tests or the local stack). */

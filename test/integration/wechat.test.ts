@@ -2,9 +2,10 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha1Signature, WXBizMsgCrypt } from '#channels/wechat/crypto.ts';
 import { buildXml, parseXml, textField } from '#channels/wechat/xml.ts';
+import { getRuntime } from '#functions/lib/runtime.ts';
 import { LOCAL_WECHAT_DEFAULTS, start as startFakeWechatService } from '#local/fake-wechat/service.ts';
 import type { LocalService, LocalStack } from '#local/stack.ts';
-import { http, startTestStack } from '../helpers/local-stack.ts';
+import { eventually, http, startTestStack } from '../helpers/local-stack.ts';
 import { appIdOf, vector } from '../unit/wechat/vectors.ts';
 
 /** The shared vector's keys are the local stack's defaults: a push built with them must go through. */
@@ -15,15 +16,14 @@ const PUSH = '/channels/wechat/push';
 const MP = '/channels/wechat/miniprogram';
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00]);
 
-function signedPush(content: string, msgId: string) {
+function signedPush(content: string, msgId: string, fields?: [string, string | number][]) {
   const ts = String(Math.floor(Date.now() / 1000));
   const nonce = String(randomInt(1, 2 ** 31));
   const inner = buildXml([
     ['ToUserName', 'gh_10f6c3c3ac5a'],
     ['FromUserName', OPENID],
     ['CreateTime', Number(ts)],
-    ['MsgType', 'text'],
-    ['Content', content],
+    ...(fields ?? [['MsgType', 'text'] as [string, string], ['Content', content] as [string, string]]),
     ['MsgId', msgId],
   ]);
   const enc = crypt.encrypt(inner);
@@ -100,6 +100,39 @@ describe('Local stack: WeChat channel', () => {
       channel: 'wechat',
       title: '坪山大道与龙兴路交叉口 红绿灯不亮',
     });
+  });
+
+  it('should put a photo or voice message on the citizen’s open case as a 市民补充 the department sees', async () => {
+    // Prepare: the citizen's report from the text push above is open.
+    const text = signedPush('龙田街道兰竹路路面塌陷了', '8100000000000000010');
+    const first = await http(stack, 'POST', text.path, text.body, { 'content-type': 'text/xml' });
+    expect(first.status).toBe(200);
+    const opened = /(\d{14})/.exec(
+      String(parseXml(crypt.decrypt(textField(parseXml(first.text), 'Encrypt') ?? '')).Content),
+    )?.[1];
+    await eventually(async () => (await http(stack, 'GET', `/api/requests/${opened}`)).json?.department);
+    const voice = signedPush('', '8100000000000000011', [
+      ['MsgType', 'voice'],
+      ['MediaId', 'media-voice-001'],
+      ['Format', 'amr'],
+      ['Recognition', '塌陷的坑越来越大了'],
+    ]);
+
+    // Act
+    const res = await http(stack, 'POST', voice.path, voice.body, { 'content-type': 'text/xml' });
+
+    // Assess: the reply names a case, and that case's trace has the update.
+    expect(res.status).toBe(200);
+    const reply = parseXml(crypt.decrypt(textField(parseXml(res.text), 'Encrypt') ?? ''));
+    const tn = /(\d{14})/.exec(String(reply.Content))?.[1] ?? '';
+    expect(tn).toBe(opened);
+    const c = await eventually(async () => {
+      const got = await getRuntime().store.getCase(tn);
+      return got?.history.some((h) => h.action === 'citizenUpdate') ? got : undefined;
+    });
+    const entry = c.history.find((h) => h.action === 'citizenUpdate');
+    expect(entry?.text).toBe('【微信语音】塌陷的坑越来越大了');
+    expect(entry?.attachments?.[0]?.storageKey).toMatch(/^attachments\/wechat\//);
   });
 
   it.each([

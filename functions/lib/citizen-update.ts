@@ -1,11 +1,11 @@
 /**
- * 市民补充 by email: a citizen's reply to our acknowledgement becomes a `citizenUpdate` on their open case through the
- * case service (`core/cases/service.ts`: the lifecycle machine's rules and audit record, one conditional write,
+ * 市民补充 from a channel (an email reply to our acknowledgement, a WeChat photo, voice or location message): a
+ * `citizenUpdate` on the citizen's open case through the case service (`core/cases/service.ts`: the lifecycle machine's rules and audit record, one conditional write,
  * `Case.CitizenUpdated` announced, owed events kept for the sweep).
  *
- * The citizen acts as themselves: the actor id is the digest of the sender's address, which the service compares with
- * the case's own citizen, so only the person who filed the case can add to it by mail.
- * At-least-once: the same mail delivered twice is one update; a history entry from the same citizen with the same
+ * The citizen acts as themselves: the actor id is the digest of the sender's address or openid, which the service
+ * compares with the case's own citizen, so only the person who filed the case can add to it.
+ * At-least-once: the same message delivered twice is one update; a history entry from the same citizen with the same
  * text and attachments is taken as that update already made (a crash after the write and before our answer).
  */
 import type { Case } from '#core/case.ts';
@@ -22,8 +22,8 @@ export interface CitizenUpdateDeps {
 
 export interface CitizenUpdateInput {
   caseId: string;
-  /** The sender's address (already checked to be the reporter's). */
-  email: string;
+  /** The sender: an email address or a WeChat openid (the service checks it is the reporter's). */
+  citizen: { email: string } | { openid: string };
   text: string;
   attachments?: Attachment[];
 }
@@ -54,7 +54,7 @@ export async function addCitizenUpdate(
   deps: CitizenUpdateDeps,
   input: CitizenUpdateInput,
 ): Promise<CitizenUpdateResult> {
-  const actorId = citizenKey({ email: input.email });
+  const actorId = citizenKey(input.citizen);
   if (!actorId) return { status: 'refused', caseId: input.caseId, code: 'NO_SENDER' };
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const c = await deps.cases.getCase(input.caseId);
