@@ -103,10 +103,19 @@ export function parseCsv(text: string): string[][] {
         field += text.slice(i, j);
         i = j;
       }
-      if (!closed) throw csvError('CSV_UNTERMINATED_QUOTE', `第 ${startLine} 行的引号字段没有结束 (unterminated quoted field from line ${startLine})`, { line: startLine });
+      if (!closed)
+        throw csvError(
+          'CSV_UNTERMINATED_QUOTE',
+          `第 ${startLine} 行的引号字段没有结束 (unterminated quoted field from line ${startLine})`,
+          { line: startLine },
+        );
       const next = text.charCodeAt(i);
       if (i < n && next !== 44 && next !== 10 && next !== 13) {
-        throw csvError('CSV_BAD_QUOTE', `第 ${line} 行引号字段后有多余字符 (unexpected character after a quoted field on line ${line})`, { line });
+        throw csvError(
+          'CSV_BAD_QUOTE',
+          `第 ${line} 行引号字段后有多余字符 (unexpected character after a quoted field on line ${line})`,
+          { line },
+        );
       }
       atFieldStart = false;
       continue;
@@ -132,7 +141,12 @@ export function parseCsv(text: string): string[][] {
     while (j < n) {
       const d = text.charCodeAt(j);
       if (d === 44 || d === 10 || d === 13) break;
-      if (d === 34) throw csvError('CSV_BAD_QUOTE', `第 ${line} 行未加引号的字段中有引号 (bare quote in an unquoted field on line ${line})`, { line });
+      if (d === 34)
+        throw csvError(
+          'CSV_BAD_QUOTE',
+          `第 ${line} 行未加引号的字段中有引号 (bare quote in an unquoted field on line ${line})`,
+          { line },
+        );
       j++;
     }
     field += text.slice(i, j);
@@ -176,23 +190,37 @@ export function readLabelledCsv(bytes: Uint8Array, opts: ReadLabelledOptions = {
   const li = cols.indexOf(labelColumn);
   const missing = [ti < 0 ? textColumn : undefined, li < 0 ? labelColumn : undefined].filter(Boolean);
   if (missing.length > 0) {
-    throw csvError('CSV_MISSING_COLUMN', `缺少列 ${missing.join(', ')}（现有列：${cols.join(', ')}） (missing column ${missing.join(', ')})`, {
-      missing,
-      columns: cols,
-    });
+    throw csvError(
+      'CSV_MISSING_COLUMN',
+      `缺少列 ${missing.join(', ')}（现有列：${cols.join(', ')}） (missing column ${missing.join(', ')})`,
+      {
+        missing,
+        columns: cols,
+      },
+    );
   }
   const out: LabelledRow[] = [];
   for (let r = 1; r < rows.length; r++) {
     const row = rows[r] ?? [];
     const label = (row[li] ?? '').trim();
     const t = (row[ti] ?? '').trim();
-    if (label === '') throw csvError('CSV_EMPTY_LABEL', `第 ${r + 1} 条记录的标签为空 (empty label in record ${r + 1})`, { record: r + 1 });
-    if (t === '') throw csvError('CSV_EMPTY_TEXT', `第 ${r + 1} 条记录的文本为空 (empty text in record ${r + 1})`, { record: r + 1 });
+    if (label === '')
+      throw csvError('CSV_EMPTY_LABEL', `第 ${r + 1} 条记录的标签为空 (empty label in record ${r + 1})`, {
+        record: r + 1,
+      });
+    if (t === '')
+      throw csvError('CSV_EMPTY_TEXT', `第 ${r + 1} 条记录的文本为空 (empty text in record ${r + 1})`, {
+        record: r + 1,
+      });
     out.push({ text: t, label });
   }
   const classes = new Set(out.map((x) => x.label)).size;
   if (classes < (opts.minClasses ?? 1)) {
-    throw csvError('CSV_TOO_FEW_CLASSES', `至少需要 ${opts.minClasses} 个不同的标签，只有 ${classes} 个 (need at least ${opts.minClasses} labels)`, { classes });
+    throw csvError(
+      'CSV_TOO_FEW_CLASSES',
+      `至少需要 ${opts.minClasses} 个不同的标签，只有 ${classes} 个 (need at least ${opts.minClasses} labels)`,
+      { classes },
+    );
   }
   return out;
 }

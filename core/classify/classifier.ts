@@ -1,0 +1,366 @@
+/**
+ * 分类 (classification) of a request into a leaf of the 事项清单, with the department that handles it and an honest
+ * decision: `auto` (dispatch at once) or `manual` (人工分拨 by the centre's supervisors).
+ *
+ * How the pieces combine:
+ * 1. A valid `categoryHint` (a leaf code or name, e.g. chosen by a hotline agent or an Open311 service_code) wins:
+ *    reason `hint`.
+ * 2. Keywords of the taxonomy act as rules. Leftmost-longest matching over the normalized text; a leaf's keyword score
+ *    is the total length of its distinct matched keywords.
+ * 3. The trained model gives calibrated probabilities over its first-level labels; `modelLabels` in the taxonomy map a
+ *    label to leaves. Within the model's label the keywords pick the leaf (reason `keyword-rule`), else the label's
+ *    default leaf (`defaultFor`, reason `model`); the confidence is the model's probability for the label.
+ * 4. A strong keyword hit forces its leaf when the leaf is a forced one (by default every `emergency` leaf: a gas smell
+ *    must reach the gas emergency line whatever the model thinks), or when the model has no label for the leaf (民政,
+ *    治安, 属地综合 ...) and the model is not sure of its own label (p < `modelOverride`).
+ * 5. Confidence below the category's threshold → `decision: 'manual'`, department `centre`, reason `below-threshold`;
+ *    the suggestion stays in `category`/`alternatives` for the supervisor. Nothing matched → manual, reason `no-match`.
+ * Without a model, steps 1, 2 and 5 form the keyword-only fallback.
+ *
+ * The department marker `street` (属地) means: pick the street office from the request's location (the router does).
+ */
+import { CityLoopError } from '#core/errors.ts';
+import type { Category, Taxonomy } from '#core/taxonomy/types.ts';
+import { loadModel, type ModelArtifact, type TextModel } from './model.ts';
+import { indexTaxonomy, MANUAL_TRIAGE_DEPARTMENT, type TaxonomyIndex } from './taxonomy.ts';
+
+export interface ClassifyInput {
+  title?: string;
+  text: string;
+  /** A leaf code (e.g. `SZ-01`) or leaf name chosen upstream. */
+  categoryHint?: string;
+}
+
+export type ClassifyReason = 'hint' | 'keyword-rule' | 'model' | 'below-threshold' | 'no-match';
+
+export interface CategoryAlternative {
+  category: string;
+  label?: string;
+  confidence: number;
+}
+
+export interface ClassifyResult {
+  /** Leaf code: the decision when `auto`, the suggestion when `manual` (absent when nothing matched). */
+  category?: string;
+  /** Department id; `street` = 属地 (by location); `centre` when the decision is manual. */
+  department?: string;
+  confidence: number;
+  /** The model's first-level label that led here, if any. */
+  label?: string;
+  alternatives: CategoryAlternative[];
+  decision: 'auto' | 'manual';
+  reason: ClassifyReason;
+  /** The keywords that matched for the chosen category (for the supervisor's view). */
+  matchedKeywords?: string[];
+}
+
+export interface Thresholds {
+  /** Minimum confidence for auto-dispatch (default 0.6). */
+  default?: number;
+  /** Per leaf code overrides, e.g. stricter for `emergency` leaves or looser for a well-learned one. */
+  byCategory?: Record<string, number>;
+}
+
+export interface ClassifierOptions {
+  taxonomy: Taxonomy;
+  /** A loaded model, or its artifact (object or JSON text). Without one, the keyword-only fallback runs. */
+  model?: TextModel | ModelArtifact | string;
+  thresholds?: Thresholds;
+  /** Keyword score (sum of matched keyword lengths) that counts as a strong hit. Default 4. */
+  strongScore?: number;
+  /** Leaves a strong keyword hit forces regardless of the model. Default: every leaf with slaPolicy `emergency`. */
+  forceCategories?: string[];
+  /** A strong hit on a leaf the model has no label for wins while the model's probability is below this. Default 0.85. */
+  modelOverride?: number;
+  /** How many alternatives to return. Default 3. */
+  alternatives?: number;
+}
+
+export interface Classifier {
+  classify(input: ClassifyInput): ClassifyResult;
+  readonly index: TaxonomyIndex;
+  readonly model?: TextModel;
+}
+
+interface KeywordHit {
+  leaf: Category;
+  score: number;
+  matched: string[];
+}
+
+interface TrieNode {
+  next: Map<number, TrieNode>;
+  word?: string;
+}
+const normKeyword = (s: string) => s.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
+
+/**
+ * Compiles the taxonomy's keywords into one leftmost-longest matcher. A matched keyword also credits the shorter
+ * keywords inside it (燃气泄漏 also says 燃气), so overlapping leaves keep their evidence and the longer one still wins.
+ */
+export function createKeywordMatcher(index: TaxonomyIndex): (text: string) => KeywordHit[] {
+  const owner = new Map<string, Category[]>();
+  for (const leaf of index.leaves) {
+    for (const k of leaf.keywords) {
+      const nk = normKeyword(k);
+      if (nk === '') continue;
+      const list = owner.get(nk) ?? [];
+      if (!list.includes(leaf)) list.push(leaf);
+      owner.set(nk, list);
+    }
+  }
+  const words = [...owner.keys()].sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
+  const inside = new Map(words.map((w) => [w, words.filter((v) => v !== w && w.includes(v))]));
+  const root: TrieNode = { next: new Map() };
+  for (const w of words) {
+    let node = root;
+    for (let i = 0; i < w.length; i++) {
+      const c = w.charCodeAt(i);
+      let child = node.next.get(c);
+      if (!child) {
+        child = { next: new Map() };
+        node.next.set(c, child);
+      }
+      node = child;
+    }
+    node.word = w;
+  }
+  const order = new Map(index.leaves.map((l, i) => [l.code, i]));
+  return (text: string) => {
+    if (words.length === 0) return [];
+    const s = text.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
+    const found = new Set<string>();
+    // Leftmost-longest, non-overlapping: at each position take the longest keyword starting there, then skip past it.
+    for (let i = 0; i < s.length; ) {
+      let node: TrieNode | undefined = root;
+      let longest: string | undefined;
+      for (let j = i; j < s.length; j++) {
+        node = node.next.get(s.charCodeAt(j));
+        if (!node) break;
+        if (node.word !== undefined) longest = node.word;
+      }
+      if (longest === undefined) {
+        i++;
+        continue;
+      }
+      found.add(longest);
+      for (const v of inside.get(longest) ?? []) found.add(v);
+      i += longest.length;
+    }
+    const hits = new Map<string, KeywordHit>();
+    for (const w of found) {
+      for (const leaf of owner.get(w) ?? []) {
+        const h = hits.get(leaf.code) ?? { leaf, score: 0, matched: [] };
+        h.score += w.length;
+        h.matched.push(w);
+        hits.set(leaf.code, h);
+      }
+    }
+    return [...hits.values()].sort(
+      (a, b) => b.score - a.score || (order.get(a.leaf.code) as number) - (order.get(b.leaf.code) as number),
+    );
+  };
+}
+
+/**
+ * Confidence of a keyword-only decision, a fixed and documented heuristic (not a fitted probability): 1 - 2^(-score/2)
+ * (one 2-character keyword 0.5, 4 characters 0.75, 6 characters 0.875), halved toward 0 by a close runner-up.
+ */
+export function keywordConfidence(score: number, runnerUp = 0): number {
+  const base = 1 - 2 ** (-score / 2);
+  const margin = score > 0 ? Math.max(0, score - runnerUp) / score : 0;
+  return base * (0.5 + 0.5 * margin);
+}
+
+function isModel(x: unknown): x is TextModel {
+  return typeof x === 'object' && x !== null && typeof (x as TextModel).probabilities === 'function';
+}
+
+export function createClassifier(opts: ClassifierOptions): Classifier {
+  const index = indexTaxonomy(opts.taxonomy);
+  const model = opts.model === undefined ? undefined : isModel(opts.model) ? opts.model : loadModel(opts.model);
+  const match = createKeywordMatcher(index);
+  const strongScore = opts.strongScore ?? 4;
+  const modelOverride = opts.modelOverride ?? 0.85;
+  const nAlt = opts.alternatives ?? 3;
+  const force = new Set(
+    opts.forceCategories ?? index.leaves.filter((l) => l.slaPolicy === 'emergency').map((l) => l.code),
+  );
+  const leafByCode = new Map(index.leaves.map((l) => [l.code, l]));
+  const leafByName = new Map(index.leaves.map((l) => [l.name, l]));
+  const thresholdOf = (code: string | undefined) =>
+    (code === undefined ? undefined : opts.thresholds?.byCategory?.[code]) ?? opts.thresholds?.default ?? 0.6;
+  const labelsOf = (code: string) => index.labelsOfLeaf.get(code) ?? [];
+
+  const finish = (r: Omit<ClassifyResult, 'decision'> & { decision?: 'auto' | 'manual' }): ClassifyResult => {
+    const leaf = r.category === undefined ? undefined : leafByCode.get(r.category);
+    const alternatives = r.alternatives.filter((a) => a.category !== r.category).slice(0, nAlt);
+    if (r.decision !== 'auto' && (leaf === undefined || r.confidence < thresholdOf(leaf.code))) {
+      return {
+        ...r,
+        alternatives,
+        department: MANUAL_TRIAGE_DEPARTMENT,
+        decision: 'manual',
+        reason: leaf === undefined ? 'no-match' : 'below-threshold',
+      };
+    }
+    return { ...r, alternatives, department: leaf?.department, decision: 'auto' };
+  };
+
+  function classify(input: ClassifyInput): ClassifyResult {
+    const hint = input.categoryHint?.trim();
+    if (hint) {
+      const leaf = leafByCode.get(hint) ?? leafByName.get(hint);
+      if (leaf) {
+        return finish({
+          category: leaf.code,
+          label: labelsOf(leaf.code)[0],
+          confidence: 1,
+          alternatives: [],
+          reason: 'hint',
+          decision: 'auto',
+        });
+      }
+    }
+    const text = [input.title, input.text]
+      .filter((s): s is string => typeof s === 'string' && s.trim() !== '')
+      .join('\n');
+    const hits = match(text);
+    const top = hits[0];
+    const strong = top !== undefined && top.score >= strongScore;
+
+    if (!model) {
+      if (!top) return finish({ confidence: 0, alternatives: [], reason: 'no-match' });
+      return finish({
+        category: top.leaf.code,
+        label: labelsOf(top.leaf.code)[0],
+        confidence: keywordConfidence(top.score, hits[1]?.score ?? 0),
+        alternatives: hits.slice(1).map((h) => ({
+          category: h.leaf.code,
+          label: labelsOf(h.leaf.code)[0],
+          confidence: keywordConfidence(h.score, top.score),
+        })),
+        reason: 'keyword-rule',
+        matchedKeywords: top.matched,
+      });
+    }
+
+    const p = model.probabilities(text);
+    const labels = model.labels;
+    const pOf = new Map(labels.map((l, i) => [l, p[i] as number]));
+    /** The leaf a label stands for in this text: its best keyword hit, else its default leaf. */
+    const leafFor = (label: string): { leaf?: Category; hit?: KeywordHit } => {
+      for (const h of hits) if (labelsOf(h.leaf.code).includes(label)) return { leaf: h.leaf, hit: h };
+      return { leaf: index.defaultByLabel.get(label) };
+    };
+    // Labels that lead to the same leaf in this text pool their probability: the leaf is right if either label is.
+    interface Candidate {
+      leaf: Category;
+      hit?: KeywordHit;
+      label: string;
+      labelP: number;
+      p: number;
+    }
+    const byLeaf = new Map<string, Candidate>();
+    labels.forEach((label, i) => {
+      const { leaf, hit } = leafFor(label);
+      const pi = p[i] as number;
+      if (!leaf) return;
+      const c = byLeaf.get(leaf.code);
+      if (!c) byLeaf.set(leaf.code, { leaf, hit, label, labelP: pi, p: pi });
+      else {
+        c.p += pi;
+        if (pi > c.labelP) {
+          c.label = label;
+          c.labelP = pi;
+        }
+      }
+    });
+    const candidates = [...byLeaf.values()].sort((a, b) => b.p - a.p);
+    const alternativesExcept = (code: string): CategoryAlternative[] => [
+      ...candidates
+        .filter((c) => c.leaf.code !== code)
+        .map((c) => ({ category: c.leaf.code, label: c.label, confidence: c.p })),
+      ...hits
+        .filter((h) => h.leaf.code !== code && !byLeaf.has(h.leaf.code))
+        .map((h) => ({ category: h.leaf.code, label: labelsOf(h.leaf.code)[0], confidence: 0 })),
+    ];
+    const keywordRule = (hit: KeywordHit): ClassifyResult => {
+      const covering = labelsOf(hit.leaf.code);
+      const pCover = covering.reduce((m, l) => m + (pOf.get(l) ?? 0), 0);
+      const runnerUp = hits.find((h) => h !== hit)?.score ?? 0;
+      return finish({
+        category: hit.leaf.code,
+        label: covering.slice().sort((a, b) => (pOf.get(b) ?? 0) - (pOf.get(a) ?? 0))[0],
+        confidence: Math.min(1, Math.max(pCover, keywordConfidence(hit.score, runnerUp))),
+        alternatives: alternativesExcept(hit.leaf.code),
+        reason: 'keyword-rule',
+        matchedKeywords: hit.matched,
+      });
+    };
+    const best = candidates[0];
+    // Safety first: a strong hit on a forced leaf (gas leak, open manhole ...) wins over the model.
+    if (top && strong && force.has(top.leaf.code)) return keywordRule(top);
+    // Subjects the model was never trained on (民政, 治安, 属地综合 ...) can only be seen through keywords: they win
+    // when strong and the model is unsure, or whenever the model could only offer its label's generic leaf.
+    const uncovered = hits.find((h) => labelsOf(h.leaf.code).length === 0);
+    if (uncovered && (!best?.hit || (uncovered.score >= strongScore && best.p < modelOverride)))
+      return keywordRule(uncovered);
+    if (!best) return finish({ confidence: 0, alternatives: [], reason: 'no-match' });
+    return finish({
+      category: best.leaf.code,
+      label: best.label,
+      confidence: Math.min(1, best.p),
+      alternatives: alternativesExcept(best.leaf.code),
+      reason: best.hit ? 'keyword-rule' : 'model',
+      matchedKeywords: best.hit?.matched,
+    });
+  }
+
+  return { classify, index, model };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Supervisors' corrections → training rows
+
+export interface CorrectionInput {
+  title?: string;
+  text: string;
+  /** The leaf code the supervisor chose in triage (改派 / 人工分拨). */
+  category: string;
+}
+
+export interface CorrectionRow {
+  text: string;
+  /** The training label: the model label that covers the leaf, else the name of the leaf's first-level category. */
+  label: string;
+  category: string;
+}
+
+/**
+ * Turns a supervisor's triage correction into a labelled example for the next training. A leaf that no model label
+ * covers yields its first-level category's name as a new label: map it in `modelLabels` before training on it.
+ * Throws `UNKNOWN_CATEGORY` for a code that is not a leaf.
+ */
+export function recordCorrection(taxonomy: Taxonomy | TaxonomyIndex, c: CorrectionInput): CorrectionRow {
+  const index = 'leaves' in taxonomy ? taxonomy : indexTaxonomy(taxonomy);
+  const leaf = index.leaves.find((l) => l.code === c.category);
+  if (!leaf) {
+    throw new CityLoopError('UNKNOWN_CATEGORY', `不是有效的末级分类：${c.category} (not a leaf category)`, 400, {
+      category: c.category,
+    });
+  }
+  const text = [c.title, c.text]
+    .filter((s): s is string => typeof s === 'string' && s.trim() !== '')
+    .join('\n')
+    .trim();
+  const label =
+    index.labelsOfLeaf.get(leaf.code)?.[0] ?? index.byCode.get(index.rootOf.get(leaf.code) ?? '')?.name ?? leaf.name;
+  return { text, label, category: leaf.code };
+}
+
+/** One CSV line (RFC 4180 quoting) for `text,label` training files. */
+export function toCsvLine(row: { text: string; label: string }): string {
+  const q = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  return `${q(row.text)},${q(row.label)}`;
+}

@@ -1,0 +1,172 @@
+/**
+ * Text → hashed character n-grams, the same at training and at inference (pure JS, no native tokenizer, so the Lambda
+ * bundle stays small). Chinese has no spaces, and character 1–2-grams carry most of what a word segmenter would give
+ * a linear model on this kind of text (measured: adding jieba words moved macro-F1 by < 0.001).
+ */
+
+export interface FeatureSpec {
+  /** n-gram lengths in characters (UTF-16 code units after normalization), e.g. [1, 2]. */
+  ngrams: number[];
+  /** Only the first `maxChars` characters (after normalization) are read: bounds inference time. */
+  maxChars: number;
+}
+
+export const DEFAULT_FEATURES: FeatureSpec = { ngrams: [1, 2], maxChars: 1000 };
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 16777619;
+
+/**
+ * NFKC (full-width → half-width), lower case, digits folded to 0 (the data masks phone numbers as 0000-00000000 and
+ * numbers rarely tell the subject), runs of whitespace → one space.
+ */
+export function normalizeText(text: string, maxChars: number): string {
+  const s = text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').replace(/[0-9]/g, '0').trim();
+  return s.length > maxChars ? s.slice(0, maxChars) : s;
+}
+
+/** A text's features: distinct n-gram hashes (in order of first occurrence) and how often each occurs. */
+export interface SparseCounts {
+  keys: Uint32Array;
+  counts: Uint16Array;
+}
+
+// Scratch hash table for counting, reused across calls (stamped, so it never needs clearing).
+let tableKeys = new Uint32Array(1 << 12);
+let tableSlots = new Int32Array(1 << 12);
+let tableStamp = new Uint32Array(1 << 12);
+let stamp = 0;
+let keyBuf = new Uint32Array(1 << 11);
+let countBuf = new Uint16Array(1 << 11);
+
+/**
+ * The n-grams of a normalized string as 32-bit FNV-1a hashes (seeded by n, so a 1-gram never shares a key with a
+ * 2-gram), counted in one pass through an open-addressing table; keys come out in order of first occurrence.
+ * Collisions at 32 bits are negligible for a vocabulary of a few hundred thousand n-grams.
+ */
+export function countNgrams(s: string, ngrams: readonly number[]): SparseCounts {
+  const len = s.length;
+  let total = 0;
+  for (const n of ngrams) total += Math.max(0, len - n + 1);
+  let size = tableKeys.length;
+  while (size < total * 2) size *= 2;
+  if (size !== tableKeys.length) {
+    tableKeys = new Uint32Array(size);
+    tableSlots = new Int32Array(size);
+    tableStamp = new Uint32Array(size);
+    stamp = 0;
+  }
+  if (keyBuf.length < total) {
+    keyBuf = new Uint32Array(total * 2);
+    countBuf = new Uint16Array(total * 2);
+  }
+  stamp++;
+  if (stamp === 0xffffffff) {
+    tableStamp.fill(0);
+    stamp = 1;
+  }
+  const mask = size - 1;
+  let u = 0;
+  for (const n of ngrams) {
+    for (let i = 0; i + n <= len; i++) {
+      let h = (FNV_OFFSET ^ n) >>> 0;
+      for (let j = i; j < i + n; j++) {
+        h ^= s.charCodeAt(j);
+        h = Math.imul(h, FNV_PRIME);
+      }
+      h >>>= 0;
+      let slot = (Math.imul(h, 0x9e3779b1) >>> 0) & mask;
+      for (;;) {
+        if (tableStamp[slot] !== stamp) {
+          tableStamp[slot] = stamp;
+          tableKeys[slot] = h;
+          tableSlots[slot] = u;
+          keyBuf[u] = h;
+          countBuf[u] = 1;
+          u++;
+          break;
+        }
+        if (tableKeys[slot] === h) {
+          const k = tableSlots[slot] as number;
+          if ((countBuf[k] as number) < 65535) countBuf[k] = (countBuf[k] as number) + 1;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+    }
+  }
+  return { keys: keyBuf.slice(0, u), counts: countBuf.slice(0, u) };
+}
+
+/** Features of one text: its distinct hashed n-grams and their counts. */
+export function extractFeatures(text: string, spec: FeatureSpec): SparseCounts {
+  return countNgrams(normalizeText(text, spec.maxChars), spec.ngrams);
+}
+
+/** Open-addressing table from 32-bit key to row index: built once at load; key and row share a cache line. */
+export class KeyIndex {
+  /** Pairs [key, row + 1]; row + 1 = 0 marks an empty slot. */
+  private readonly slots: Uint32Array;
+  private readonly mask: number;
+
+  constructor(sortedKeys: Uint32Array) {
+    let size = 1024;
+    while (size < sortedKeys.length * 2) size *= 2;
+    this.slots = new Uint32Array(size * 2);
+    this.mask = size - 1;
+    for (let r = 0; r < sortedKeys.length; r++) {
+      const k = sortedKeys[r] as number;
+      let slot = (Math.imul(k, 0x9e3779b1) >>> 0) & this.mask;
+      while (this.slots[slot * 2 + 1] !== 0) slot = (slot + 1) & this.mask;
+      this.slots[slot * 2] = k;
+      this.slots[slot * 2 + 1] = r + 1;
+    }
+  }
+
+  get(key: number): number {
+    const slots = this.slots;
+    let slot = (Math.imul(key, 0x9e3779b1) >>> 0) & this.mask;
+    for (;;) {
+      const r = slots[slot * 2 + 1] as number;
+      if (r === 0) return -1;
+      if (slots[slot * 2] === key) return r - 1;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+}
+
+/** Sorted uint32 keys ↔ bytes (delta + LEB128 varint): ~2–3 bytes a key instead of 4. */
+export function encodeKeys(sorted: Uint32Array): Uint8Array {
+  const out: number[] = [];
+  let prev = 0;
+  for (const k of sorted) {
+    let d = k - prev;
+    prev = k;
+    while (d >= 0x80) {
+      out.push((d & 0x7f) | 0x80);
+      d = Math.floor(d / 128);
+    }
+    out.push(d);
+  }
+  return Uint8Array.from(out);
+}
+
+export function decodeKeys(bytes: Uint8Array, count: number): Uint32Array {
+  const out = new Uint32Array(count);
+  let pos = 0;
+  let prev = 0;
+  for (let i = 0; i < count; i++) {
+    let d = 0;
+    let mul = 1;
+    for (;;) {
+      const b = bytes[pos++];
+      if (b === undefined) throw new Error('truncated key table');
+      d += (b & 0x7f) * mul;
+      if (b < 0x80) break;
+      mul *= 128;
+    }
+    prev += d;
+    out[i] = prev;
+  }
+  return out;
+}

@@ -1,0 +1,679 @@
+/**
+ * The trained text classifier: hashed character n-grams → sublinear TF-IDF (L2-normalized) → one-vs-rest linear SVMs
+ * (L2-regularized squared hinge, solved by dual coordinate descent as in LIBLINEAR) → softmax(T·s + b) with T and b
+ * fitted on out-of-fold scores (inner folds), so the confidence is a calibrated probability.
+ *
+ * Deterministic: a seeded PRNG orders the coordinate descent, every loop runs in a fixed order and the artifact holds
+ * no clock, so the same data and options give a byte-identical JSON artifact. The artifact is compact (sorted hashed
+ * keys delta-encoded, IDF in 8 bits, weights in 8-bit square-root companding) and pure data: inference is plain JS.
+ */
+import { CityLoopError } from '#core/errors.ts';
+import {
+  DEFAULT_FEATURES,
+  decodeKeys,
+  encodeKeys,
+  extractFeatures,
+  type FeatureSpec,
+  KeyIndex,
+  type SparseCounts,
+} from './features.ts';
+
+export const MODEL_FORMAT = 'cityloop.text-classifier';
+export const MODEL_FORMAT_VERSION = 1;
+
+export interface TrainExample {
+  text: string;
+  label: string;
+}
+
+export interface TrainOptions {
+  features?: FeatureSpec;
+  /** SVM cost (inverse regularization). */
+  C?: number;
+  /** Upper bound on coordinate-descent passes per class. */
+  maxEpochs?: number;
+  /** Stop when the projected-gradient spread falls below this (LIBLINEAR's eps). */
+  tolerance?: number;
+  /** n-grams seen in fewer training texts are left out of the vocabulary. */
+  minDf?: number;
+  seed?: number;
+  /** Inner folds for fitting the calibration on out-of-fold scores (0 or 1: fit on the training scores). */
+  calibrationFolds?: number;
+  /**
+   * `temperature`: softmax(T·s), one parameter, keeps the SVM's argmax. `affine`: softmax(T·s + b), one bias per
+   * label fitted on the same out-of-fold scores (vector scaling): also corrects the one-vs-rest SVMs' offsets.
+   */
+  calibration?: 'temperature' | 'affine';
+}
+
+export const DEFAULT_TRAIN_OPTIONS: Required<TrainOptions> = {
+  features: DEFAULT_FEATURES,
+  C: 3,
+  maxEpochs: 40,
+  tolerance: 0.1,
+  minDf: 2,
+  seed: 20250101,
+  calibrationFolds: 3,
+  calibration: 'affine',
+};
+
+/** The JSON artifact (`config/model/classifier.json`). */
+export interface ModelArtifact {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  labels: string[];
+  features: FeatureSpec;
+  vocabSize: number;
+  /** base64 of the sorted 32-bit n-gram hashes, delta + varint encoded. */
+  keys: string;
+  /** base64 of one byte per vocabulary entry: idf = 1 + q / 255 * (idfMax - 1). */
+  idf: string;
+  idfMax: number;
+  /** Quantized IDF code used for n-grams outside the vocabulary (they still count in the vector's length). */
+  idfUnknown: number;
+  /** base64 of int8 weights, vocabSize × labels.length, row-major; w = sign(q) * (q / 127)^2 * scale[label]. */
+  weights: string;
+  scales: number[];
+  bias: number[];
+  /** p = softmax(temperature · score + bias); `bias` only with method `affine`. */
+  calibration: { method: 'temperature' | 'affine'; temperature: number; bias?: number[]; folds: number };
+  training: {
+    rows: number;
+    rowsPerLabel: Record<string, number>;
+    C: number;
+    maxEpochs: number;
+    tolerance: number;
+    minDf: number;
+    seed: number;
+  };
+}
+
+export interface LabelScore {
+  label: string;
+  confidence: number;
+}
+
+export interface Prediction {
+  label: string;
+  /** Calibrated probability of `label`. */
+  confidence: number;
+  /** The next most likely labels, best first. */
+  alternatives: LabelScore[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Shared numeric core
+
+/** mulberry32: small, fast, seedable; the only randomness in training. */
+export function seededRandom(seed: number): () => number {
+  let s = seed | 0;
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Core {
+  K: number;
+  keys: Uint32Array;
+  index: KeyIndex;
+  idfQ: Uint8Array;
+  idfMax: number;
+  idfUnknownQ: number;
+  wq: Int8Array;
+  scales: Float64Array;
+  bias: Float64Array;
+  /** Per vocabulary row, stride K + 1: [idf, w_0 … w_{K-1}] dequantized, one cache line for K = 7 (built once). */
+  packed: Float32Array;
+}
+
+const idfOf = (q: number, idfMax: number): number => 1 + (q / 255) * (idfMax - 1);
+
+/** 1 + ln(c) for small counts, without a log call per feature. */
+const SUBLINEAR = Float64Array.from({ length: 256 }, (_, c) => (c === 0 ? 0 : 1 + Math.log(c)));
+const sublinear = (c: number): number => (c < 256 ? (SUBLINEAR[c] as number) : 1 + Math.log(c));
+
+/** Dequantizes the weights and packs them with the IDF, row by row: [idf, w_0 … w_{K-1}]. */
+function pack(wq: Int8Array, scales: Float64Array, K: number, idfQ: Uint8Array, idfMax: number): Float32Array {
+  // One 256-entry table per label: w = sign(q) * (q / 127)^2 * scale.
+  const table = new Float32Array(K * 256);
+  for (let k = 0; k < K; k++) {
+    for (let q = -128; q < 128; q++) {
+      const a = q / 127;
+      table[k * 256 + q + 128] = (q < 0 ? -a * a : a * a) * (scales[k] as number);
+    }
+  }
+  const rows = idfQ.length;
+  const stride = K + 1;
+  const packed = new Float32Array(rows * stride);
+  for (let r = 0, i = 0; r < rows; r++) {
+    const o = r * stride;
+    packed[o] = idfOf(idfQ[r] as number, idfMax);
+    for (let k = 0; k < K; k++, i++) packed[o + 1 + k] = table[k * 256 + (wq[i] as number) + 128] as number;
+  }
+  return packed;
+}
+
+let rowBuf = new Int32Array(1024);
+let valBuf = new Float64Array(1024);
+
+/** Raw (uncalibrated) per-label scores of one text's features. */
+function scoreCore(core: Core, doc: SparseCounts): Float64Array {
+  const { K, index, packed } = core;
+  const stride = K + 1;
+  const out = Float64Array.from(core.bias);
+  const unknownIdf = idfOf(core.idfUnknownQ, core.idfMax);
+  const { keys, counts } = doc;
+  const u = keys.length;
+  if (rowBuf.length < u) {
+    rowBuf = new Int32Array(u * 2);
+    valBuf = new Float64Array(u * 2);
+  }
+  const rows = rowBuf;
+  const vals = valBuf;
+  let norm = 0;
+  let m = 0;
+  for (let j = 0; j < u; j++) {
+    const r = index.get(keys[j] as number);
+    const tf = sublinear(counts[j] as number);
+    if (r < 0) {
+      const v = tf * unknownIdf;
+      norm += v * v;
+      continue;
+    }
+    const base = r * stride;
+    const v = tf * (packed[base] as number);
+    norm += v * v;
+    rows[m] = base;
+    vals[m++] = v;
+  }
+  if (norm === 0) return out;
+  const inv = 1 / Math.sqrt(norm);
+  for (let j = 0; j < m; j++) {
+    const base = (rows[j] as number) + 1;
+    const v = (vals[j] as number) * inv;
+    for (let k = 0; k < K; k++) out[k] = (out[k] as number) + (packed[base + k] as number) * v;
+  }
+  return out;
+}
+
+function softmax(scores: ArrayLike<number>, temperature: number, shift?: ArrayLike<number>): Float64Array {
+  const K = scores.length;
+  const out = new Float64Array(K);
+  let m = -Infinity;
+  for (let k = 0; k < K; k++) m = Math.max(m, (scores[k] as number) * temperature + ((shift?.[k] as number) ?? 0));
+  let s = 0;
+  for (let k = 0; k < K; k++) {
+    const e = Math.exp((scores[k] as number) * temperature + ((shift?.[k] as number) ?? 0) - m);
+    out[k] = e;
+    s += e;
+  }
+  for (let k = 0; k < K; k++) out[k] = (out[k] as number) / s;
+  return out;
+}
+
+/** Fits vocabulary, IDF and the K one-vs-rest SVMs on the docs at `idx`; returns the quantized core. */
+function fitCore(
+  maps: readonly SparseCounts[],
+  y: Int32Array,
+  K: number,
+  idx: readonly number[],
+  o: Required<TrainOptions>,
+): Core {
+  const n = idx.length;
+  // Document frequencies over the training docs; vocabulary = keys with df ≥ minDf, sorted for determinism.
+  const df = new Map<number, number>();
+  for (const i of idx) for (const key of (maps[i] as SparseCounts).keys) df.set(key, (df.get(key) ?? 0) + 1);
+  const vocab: number[] = [];
+  for (const [key, d] of df) if (d >= o.minDf) vocab.push(key);
+  vocab.sort((a, b) => a - b);
+  const keys = Uint32Array.from(vocab);
+  const index = new KeyIndex(keys);
+  const V = keys.length;
+  const idfMax = Math.fround(Math.log((1 + n) / (1 + Math.min(o.minDf, n))) + 1);
+  // idf = ln((1 + n) / (1 + df)) + 1, stored as 8 bits over [1, idfMax]; n-grams outside the vocabulary get idfMax.
+  const quant = (d: number) => Math.round((Math.log((1 + n) / (1 + d)) / Math.max(idfMax - 1, 1e-9)) * 255);
+  const idfQ = new Uint8Array(V);
+  for (let r = 0; r < V; r++) idfQ[r] = Math.max(0, Math.min(255, quant(df.get(keys[r] as number) as number)));
+  const idfUnknownQ = 255;
+
+  // Sparse TF-IDF rows of the training docs, with the same quantized IDF as inference.
+  const docRows: Int32Array[] = [];
+  const docVals: Float64Array[] = [];
+  const unknownIdf = idfOf(idfUnknownQ, idfMax);
+  for (const i of idx) {
+    const { keys: dk, counts: dc } = maps[i] as SparseCounts;
+    const rs: number[] = [];
+    const vs: number[] = [];
+    let norm = 0;
+    for (let j = 0; j < dk.length; j++) {
+      const r = index.get(dk[j] as number);
+      const tf = sublinear(dc[j] as number);
+      const v = tf * (r < 0 ? unknownIdf : idfOf(idfQ[r] as number, idfMax));
+      norm += v * v;
+      if (r >= 0) {
+        rs.push(r);
+        vs.push(v);
+      }
+    }
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    docRows.push(Int32Array.from(rs));
+    docVals.push(Float64Array.from(vs, (v) => v * inv));
+  }
+
+  // One-vs-rest L2-loss SVM, dual coordinate descent (Hsieh et al. 2008), bias as a constant feature of value 1.
+  const Dii = 0.5 / o.C;
+  const qd = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let s = 1 + Dii;
+    const vs = docVals[j] as Float64Array;
+    for (let q = 0; q < vs.length; q++) s += (vs[q] as number) ** 2;
+    qd[j] = s;
+  }
+  const W = new Float64Array(V * K);
+  const bias = new Float64Array(K);
+  const rnd = seededRandom(o.seed);
+  const order = new Int32Array(n);
+  const w = new Float64Array(V);
+  const alpha = new Float64Array(n);
+  for (let k = 0; k < K; k++) {
+    w.fill(0);
+    alpha.fill(0);
+    let b = 0;
+    for (let j = 0; j < n; j++) order[j] = j;
+    for (let epoch = 0; epoch < o.maxEpochs; epoch++) {
+      for (let j = n - 1; j > 0; j--) {
+        const s = Math.floor(rnd() * (j + 1));
+        const t = order[j] as number;
+        order[j] = order[s] as number;
+        order[s] = t;
+      }
+      let maxPG = -Infinity;
+      let minPG = Infinity;
+      for (let jj = 0; jj < n; jj++) {
+        const j = order[jj] as number;
+        const yi = y[idx[j] as number] === k ? 1 : -1;
+        const rs = docRows[j] as Int32Array;
+        const vs = docVals[j] as Float64Array;
+        let g = b;
+        for (let q = 0; q < rs.length; q++) g += (w[rs[q] as number] as number) * (vs[q] as number);
+        const a = alpha[j] as number;
+        g = yi * g - 1 + Dii * a;
+        const pg = a === 0 ? Math.min(g, 0) : g;
+        if (pg > maxPG) maxPG = pg;
+        if (pg < minPG) minPG = pg;
+        if (pg !== 0) {
+          const na = Math.max(0, a - g / (qd[j] as number));
+          alpha[j] = na;
+          const d = (na - a) * yi;
+          if (d !== 0) {
+            for (let q = 0; q < rs.length; q++) {
+              const r = rs[q] as number;
+              w[r] = (w[r] as number) + d * (vs[q] as number);
+            }
+            b += d;
+          }
+        }
+      }
+      if (maxPG - minPG < o.tolerance) break;
+    }
+    for (let r = 0; r < V; r++) W[r * K + k] = w[r] as number;
+    bias[k] = b;
+  }
+
+  // 8-bit square-root companding per label: keeps small weights that linear int8 would round to zero.
+  const scales = new Float64Array(K);
+  for (let i = 0; i < W.length; i++) {
+    const k = i % K;
+    scales[k] = Math.max(scales[k] as number, Math.abs(W[i] as number));
+  }
+  for (let k = 0; k < K; k++) scales[k] = Math.fround((scales[k] as number) || 1);
+  const wq = new Int8Array(W.length);
+  for (let i = 0; i < W.length; i++) {
+    const x = (W[i] as number) / (scales[i % K] as number);
+    wq[i] = Math.round(Math.sign(x) * Math.sqrt(Math.abs(x)) * 127);
+  }
+  for (let k = 0; k < K; k++) bias[k] = Math.fround(bias[k] as number);
+  return {
+    K,
+    keys,
+    index,
+    idfQ,
+    idfMax,
+    idfUnknownQ,
+    wq,
+    scales,
+    bias,
+    packed: pack(wq, scales, K, idfQ, idfMax),
+  };
+}
+
+/** Minimizes the mean negative log-likelihood of softmax(T · scores) over T (golden-section search on log T). */
+export function fitTemperature(scores: readonly ArrayLike<number>[], y: ArrayLike<number>): number {
+  if (scores.length === 0) return 1;
+  const nll = (logT: number) => {
+    const T = Math.exp(logT);
+    let s = 0;
+    for (let i = 0; i < scores.length; i++) {
+      const p = softmax(scores[i] as ArrayLike<number>, T)[y[i] as number] as number;
+      s -= Math.log(Math.max(p, 1e-12));
+    }
+    return s / scores.length;
+  };
+  let lo = Math.log(0.05);
+  let hi = Math.log(200);
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let a = hi - phi * (hi - lo);
+  let b = lo + phi * (hi - lo);
+  let fa = nll(a);
+  let fb = nll(b);
+  for (let it = 0; it < 60; it++) {
+    if (fa < fb) {
+      hi = b;
+      b = a;
+      fb = fa;
+      a = hi - phi * (hi - lo);
+      fa = nll(a);
+    } else {
+      lo = a;
+      a = b;
+      fa = fb;
+      b = lo + phi * (hi - lo);
+      fb = nll(b);
+    }
+  }
+  return Math.fround(Math.exp((lo + hi) / 2));
+}
+
+/**
+ * Vector scaling: minimizes the mean negative log-likelihood of softmax(T · s + b) over T and one bias per label
+ * (convex in T and b), by gradient descent with backtracking, started from the best plain temperature.
+ */
+export function fitAffine(
+  scores: readonly ArrayLike<number>[],
+  y: ArrayLike<number>,
+  K: number,
+): { temperature: number; bias: number[] } {
+  const n = scores.length;
+  let T = fitTemperature(scores, y);
+  let b = new Float64Array(K);
+  if (n === 0) return { temperature: T, bias: [...b] };
+  const loss = (t: number, bb: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < n; i++)
+      s -= Math.log(Math.max(softmax(scores[i] as ArrayLike<number>, t, bb)[y[i] as number] as number, 1e-12));
+    return s / n;
+  };
+  let f = loss(T, b);
+  let step = 1;
+  for (let it = 0; it < 200; it++) {
+    let gT = 0;
+    const gb = new Float64Array(K);
+    for (let i = 0; i < n; i++) {
+      const s = scores[i] as ArrayLike<number>;
+      const p = softmax(s, T, b);
+      for (let k = 0; k < K; k++) {
+        const g = (p[k] as number) - (y[i] === k ? 1 : 0);
+        gT += g * (s[k] as number);
+        gb[k] = (gb[k] as number) + g;
+      }
+    }
+    gT /= n;
+    let norm2 = gT * gT;
+    for (let k = 0; k < K; k++) {
+      gb[k] = (gb[k] as number) / n;
+      norm2 += (gb[k] as number) ** 2;
+    }
+    if (norm2 < 1e-12) break;
+    let accepted = false;
+    for (let tries = 0; tries < 30; tries++) {
+      const nT = T - step * gT;
+      const nb = Float64Array.from(b, (v, k) => v - step * (gb[k] as number));
+      const mean = nb.reduce((a, v) => a + v, 0) / K;
+      for (let k = 0; k < K; k++) nb[k] = (nb[k] as number) - mean;
+      const nf = nT > 0 ? loss(nT, nb) : Infinity;
+      if (nf <= f - 0.5 * step * norm2) {
+        T = nT;
+        b = nb;
+        const improved = f - nf;
+        f = nf;
+        step *= 2;
+        accepted = true;
+        if (improved < 1e-9) it = 200;
+        break;
+      }
+      step /= 2;
+    }
+    if (!accepted) break;
+  }
+  return { temperature: Math.fround(T), bias: Array.from(b, (v) => Math.fround(v)) };
+}
+
+/**
+ * Stratified folds that keep identical texts (after whitespace removal) in one fold, so that a repeated message never
+ * sits on both sides of a split. Deterministic for a seed.
+ */
+export function assignFolds(examples: readonly TrainExample[], folds: number, seed: number): Int32Array {
+  const n = examples.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  const rnd = seededRandom(seed ^ 0x5eed);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    const t = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = t;
+  }
+  const perLabel = new Map<string, number>();
+  const byText = new Map<string, number>();
+  const out = new Int32Array(n);
+  for (const i of order) {
+    const ex = examples[i] as TrainExample;
+    const key = ex.text.replace(/\s+/g, '');
+    let f = byText.get(key);
+    if (f === undefined) {
+      const c = perLabel.get(ex.label) ?? 0;
+      perLabel.set(ex.label, c + 1);
+      f = c % folds;
+      byText.set(key, f);
+    }
+    out[i] = f;
+  }
+  return out;
+}
+
+function checkExamples(examples: readonly TrainExample[]): string[] {
+  if (examples.length === 0) throw new CityLoopError('TRAIN_NO_DATA', '没有训练样本 (no training examples)');
+  const labels = [...new Set(examples.map((e) => e.label))].sort();
+  if (labels.length < 2) {
+    throw new CityLoopError('TRAIN_TOO_FEW_CLASSES', '训练至少需要两个标签 (training needs at least two labels)', 400, {
+      labels,
+    });
+  }
+  return labels;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Training, artifact, inference
+
+const b64 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
+
+/** Trains a model on labelled examples; returns the artifact (serialize with `JSON.stringify`). */
+export function trainModel(examples: readonly TrainExample[], options: TrainOptions = {}): ModelArtifact {
+  const o: Required<TrainOptions> = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  const labels = checkExamples(examples);
+  const K = labels.length;
+  const labelIndex = new Map(labels.map((l, i) => [l, i]));
+  const y = Int32Array.from(examples, (e) => labelIndex.get(e.label) as number);
+  const maps = examples.map((e) => extractFeatures(e.text, o.features));
+  const all = Array.from({ length: examples.length }, (_, i) => i);
+
+  // Calibration from out-of-fold scores (inner folds), so the probabilities are not those of a model on its own data.
+  const oofScores: Float64Array[] = new Array(examples.length);
+  const folds = o.calibrationFolds >= 2 ? Math.min(o.calibrationFolds, examples.length) : 0;
+  if (folds >= 2) {
+    const fold = assignFolds(examples, folds, o.seed);
+    for (let f = 0; f < folds; f++) {
+      const train = all.filter((i) => fold[i] !== f);
+      const test = all.filter((i) => fold[i] === f);
+      if (train.length === 0 || test.length === 0) continue;
+      const core = fitCore(maps, y, K, train, o);
+      for (const i of test) oofScores[i] = scoreCore(core, maps[i] as SparseCounts);
+    }
+  }
+  const core = fitCore(maps, y, K, all, o);
+  const calIdx = all.filter((i) => oofScores[i] !== undefined);
+  const calScores =
+    calIdx.length > 0
+      ? calIdx.map((i) => oofScores[i] as Float64Array)
+      : all.map((i) => scoreCore(core, maps[i] as SparseCounts));
+  const calY = calIdx.length > 0 ? calIdx.map((i) => y[i] as number) : [...y];
+  const calibration: ModelArtifact['calibration'] =
+    o.calibration === 'affine'
+      ? { method: 'affine', ...fitAffine(calScores, calY, K), folds: calIdx.length > 0 ? folds : 0 }
+      : { method: 'temperature', temperature: fitTemperature(calScores, calY), folds: calIdx.length > 0 ? folds : 0 };
+
+  const rowsPerLabel: Record<string, number> = {};
+  for (const l of labels) rowsPerLabel[l] = 0;
+  for (const e of examples) rowsPerLabel[e.label] = (rowsPerLabel[e.label] ?? 0) + 1;
+  return {
+    format: MODEL_FORMAT,
+    version: MODEL_FORMAT_VERSION,
+    labels,
+    features: { ngrams: [...o.features.ngrams], maxChars: o.features.maxChars },
+    vocabSize: core.keys.length,
+    keys: b64(encodeKeys(core.keys)),
+    idf: b64(core.idfQ),
+    idfMax: core.idfMax,
+    idfUnknown: core.idfUnknownQ,
+    weights: b64(new Uint8Array(core.wq.buffer, core.wq.byteOffset, core.wq.byteLength)),
+    scales: [...core.scales],
+    bias: [...core.bias],
+    calibration,
+    training: {
+      rows: examples.length,
+      rowsPerLabel,
+      C: o.C,
+      maxEpochs: o.maxEpochs,
+      tolerance: o.tolerance,
+      minDf: o.minDf,
+      seed: o.seed,
+    },
+  };
+}
+
+export interface TextModel {
+  readonly labels: readonly string[];
+  readonly artifact: ModelArtifact;
+  /** Calibrated probabilities, one per label (same order as `labels`). */
+  probabilities(text: string): Float64Array;
+  /** Best label, its probability and the next `k - 1` labels. */
+  predict(text: string, k?: number): Prediction;
+}
+
+function invalid(message: string): CityLoopError {
+  return new CityLoopError('MODEL_INVALID', `模型文件无效：${message} (invalid model artifact: ${message})`);
+}
+
+/** Loads an artifact (object or JSON text) for inference; throws `MODEL_INVALID` on anything malformed. */
+export function loadModel(input: ModelArtifact | string): TextModel {
+  let a: ModelArtifact;
+  try {
+    a = typeof input === 'string' ? (JSON.parse(input) as ModelArtifact) : input;
+  } catch {
+    throw invalid('not JSON');
+  }
+  if (!a || typeof a !== 'object' || a.format !== MODEL_FORMAT) throw invalid(`format is not ${MODEL_FORMAT}`);
+  if (a.version !== MODEL_FORMAT_VERSION) throw invalid(`unsupported version ${String(a.version)}`);
+  const K = Array.isArray(a.labels) ? a.labels.length : 0;
+  if (K < 2 || !Array.isArray(a.scales) || a.scales.length !== K || !Array.isArray(a.bias) || a.bias.length !== K) {
+    throw invalid('labels, scales and bias must agree');
+  }
+  if (!a.features || !Array.isArray(a.features.ngrams) || !(a.features.maxChars > 0)) throw invalid('bad feature spec');
+  let keys: Uint32Array;
+  try {
+    keys = decodeKeys(unb64(a.keys), a.vocabSize);
+  } catch {
+    throw invalid('key table');
+  }
+  const idfQ = unb64(a.idf);
+  const wBytes = unb64(a.weights);
+  if (idfQ.length !== a.vocabSize || wBytes.length !== a.vocabSize * K) throw invalid('table sizes');
+  const wq = new Int8Array(wBytes.buffer, wBytes.byteOffset, wBytes.byteLength);
+  const scales = Float64Array.from(a.scales);
+  const core: Core = {
+    K,
+    keys,
+    index: new KeyIndex(keys),
+    idfQ,
+    idfMax: a.idfMax,
+    idfUnknownQ: a.idfUnknown,
+    wq,
+    scales,
+    bias: Float64Array.from(a.bias),
+    packed: pack(wq, scales, K, idfQ, a.idfMax),
+  };
+  const T = a.calibration?.temperature ?? 1;
+  const shift = a.calibration?.bias;
+  if (shift !== undefined && (!Array.isArray(shift) || shift.length !== K)) throw invalid('calibration bias');
+  const labels = [...a.labels];
+  const probabilities = (text: string) => softmax(scoreCore(core, extractFeatures(text, a.features)), T, shift);
+  return {
+    labels,
+    artifact: a,
+    probabilities,
+    predict(text: string, k = 3): Prediction {
+      const p = probabilities(text);
+      const order = labels.map((_, i) => i).sort((x, y) => (p[y] as number) - (p[x] as number) || x - y);
+      const top = order
+        .slice(0, Math.max(1, k))
+        .map((i) => ({ label: labels[i] as string, confidence: p[i] as number }));
+      const best = top[0] as LabelScore;
+      return { label: best.label, confidence: best.confidence, alternatives: top.slice(1) };
+    },
+  };
+}
+
+/** The artifact as JSON text (stable key order, no whitespace: byte-identical for identical training). */
+export function serializeModel(a: ModelArtifact): string {
+  return `${JSON.stringify(a)}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Cross-validation
+
+export interface OutOfFold {
+  /** Per example: the true label, the predicted label, its calibrated probability, and the fold it was tested in. */
+  rows: { label: string; predicted: string; confidence: number; fold: number }[];
+  labels: string[];
+  /** Milliseconds spent training each fold's model (incl. its inner calibration). */
+  trainMs: number[];
+}
+
+/** k-fold cross-validation: each fold's model (calibration included) is trained without that fold. */
+export function crossValidate(examples: readonly TrainExample[], folds: number, options: TrainOptions = {}): OutOfFold {
+  const o: Required<TrainOptions> = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  const labels = checkExamples(examples);
+  if (!(folds >= 2)) throw new CityLoopError('EVAL_BAD_FOLDS', '折数至少为 2 (need at least 2 folds)');
+  const fold = assignFolds(examples, folds, o.seed + 1);
+  const rows: OutOfFold['rows'] = new Array(examples.length);
+  const trainMs: number[] = [];
+  for (let f = 0; f < folds; f++) {
+    const train = examples.filter((_, i) => fold[i] !== f);
+    const testIdx = examples.map((_, i) => i).filter((i) => fold[i] === f);
+    if (testIdx.length === 0) continue;
+    const t0 = performance.now();
+    const model = loadModel(trainModel(train, o));
+    trainMs.push(performance.now() - t0);
+    for (const i of testIdx) {
+      const ex = examples[i] as TrainExample;
+      const p = model.predict(ex.text, 1);
+      rows[i] = { label: ex.label, predicted: p.label, confidence: p.confidence, fold: f };
+    }
+  }
+  return { rows, labels, trainMs };
+}

@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { decodeKeys, encodeKeys, extractFeatures, KeyIndex, normalizeText } from '#core/classify/features.ts';
+import {
+  assignFolds,
+  crossValidate,
+  fitAffine,
+  fitTemperature,
+  loadModel,
+  seededRandom,
+  serializeModel,
+  trainModel,
+} from '#core/classify/model.ts';
+import { CityLoopError } from '#core/errors.ts';
+import { syntheticExamples } from './fixtures.ts';
+
+const errorCode = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof CityLoopError ? e.code : 'OTHER';
+  }
+  return undefined;
+};
+
+describe('Function: trainModel', () => {
+  it('should give a byte-identical artifact for the same data and options', () => {
+    // Prepare
+    const data = syntheticExamples();
+
+    // Act
+    const a = serializeModel(trainModel(data));
+    const b = serializeModel(trainModel(data.map((e) => ({ ...e }))));
+
+    // Assess
+    expect(a).toBe(b);
+    expect(a).not.toMatch(/\d{4}-\d{2}-\d{2}T/);
+  });
+
+  it('should learn the synthetic topics', () => {
+    // Prepare
+    const model = loadModel(trainModel(syntheticExamples()));
+
+    // Act
+    const p = model.predict('地铁站附近的红绿灯坏了，公交车很难开');
+
+    // Assess
+    expect(p.label).toBe('交通运输');
+    expect(p.confidence).toBeGreaterThan(0.5);
+    expect(p.alternatives.map((a) => a.label)).toEqual(expect.arrayContaining(['环境保护', '教育文体']));
+  });
+
+  it('should refuse data with fewer than two labels', () => {
+    // Assess
+    expect(errorCode(() => trainModel([{ text: 'a', label: 'x' }]))).toBe('TRAIN_TOO_FEW_CLASSES');
+    expect(errorCode(() => trainModel([]))).toBe('TRAIN_NO_DATA');
+  });
+});
+
+describe('Function: loadModel', () => {
+  it('should round-trip through JSON text with the same probabilities', () => {
+    // Prepare
+    const artifact = trainModel(syntheticExamples());
+    const json = serializeModel(artifact);
+
+    // Act
+    const fromObject = loadModel(artifact);
+    const fromText = loadModel(json);
+
+    // Assess
+    expect(JSON.parse(json)).toEqual(artifact);
+    for (const t of ['学校老师乱收补课费', '夜间施工噪音扰民', '出租车拒载', '']) {
+      expect([...fromText.probabilities(t)]).toEqual([...fromObject.probabilities(t)]);
+      const sum = [...fromText.probabilities(t)].reduce((s, v) => s + v, 0);
+      expect(sum).toBeCloseTo(1, 9);
+    }
+  });
+
+  it('should refuse malformed artifacts with MODEL_INVALID', () => {
+    // Prepare
+    const good = trainModel(syntheticExamples());
+
+    // Assess
+    expect(errorCode(() => loadModel('{not json'))).toBe('MODEL_INVALID');
+    expect(errorCode(() => loadModel({ ...good, format: 'other' as typeof good.format }))).toBe('MODEL_INVALID');
+    expect(errorCode(() => loadModel({ ...good, version: 99 }))).toBe('MODEL_INVALID');
+    expect(errorCode(() => loadModel({ ...good, vocabSize: good.vocabSize + 1 }))).toBe('MODEL_INVALID');
+    expect(errorCode(() => loadModel({ ...good, scales: [1] }))).toBe('MODEL_INVALID');
+  });
+
+  it('should return alternatives in descending confidence', () => {
+    // Prepare
+    const model = loadModel(trainModel(syntheticExamples()));
+
+    // Act
+    const p = model.predict('幼儿园招生', 3);
+
+    // Assess
+    const confs = [p.confidence, ...p.alternatives.map((a) => a.confidence)];
+    expect(confs).toEqual([...confs].sort((a, b) => b - a));
+    expect(p.alternatives).toHaveLength(2);
+  });
+});
+
+describe('Function: calibration', () => {
+  it('should recover the temperature that generated the labels', () => {
+    // Prepare: labels sampled from softmax(2.5 * s)
+    const rnd = seededRandom(11);
+    const scores: number[][] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 4000; i++) {
+      const s = [rnd() * 2 - 1, rnd() * 2 - 1, rnd() * 2 - 1];
+      const e = s.map((v) => Math.exp(2.5 * v));
+      const z = e.reduce((a, b) => a + b, 0);
+      const u = rnd() * z;
+      y.push(u < (e[0] as number) ? 0 : u < (e[0] as number) + (e[1] as number) ? 1 : 2);
+      scores.push(s);
+    }
+
+    // Act
+    const T = fitTemperature(scores, y);
+    const affine = fitAffine(scores, y, 3);
+
+    // Assess
+    expect(T).toBeGreaterThan(2.1);
+    expect(T).toBeLessThan(2.9);
+    expect(affine.temperature).toBeGreaterThan(2.1);
+    expect(affine.temperature).toBeLessThan(2.9);
+    for (const b of affine.bias) expect(Math.abs(b)).toBeLessThan(0.2);
+  });
+});
+
+describe('Function: assignFolds', () => {
+  it('should keep identical texts in one fold and spread each label over all folds', () => {
+    // Prepare
+    const data = [...syntheticExamples(10), ...syntheticExamples(10)];
+
+    // Act
+    const folds = assignFolds(data, 5, 1);
+
+    // Assess
+    const byText = new Map<string, Set<number>>();
+    data.forEach((e, i) => {
+      const s = byText.get(e.text) ?? new Set<number>();
+      s.add(folds[i] as number);
+      byText.set(e.text, s);
+    });
+    for (const s of byText.values()) expect(s.size).toBe(1);
+    for (const label of ['交通运输', '环境保护', '教育文体']) {
+      const used = new Set(data.flatMap((e, i) => (e.label === label ? [folds[i]] : [])));
+      expect(used.size).toBe(5);
+    }
+  });
+});
+
+describe('Function: crossValidate', () => {
+  it('should predict every example once, from a model that did not see it', () => {
+    // Prepare
+    const data = syntheticExamples(15);
+
+    // Act
+    const cv = crossValidate(data, 3, { calibrationFolds: 2 });
+
+    // Assess
+    expect(cv.rows).toHaveLength(data.length);
+    expect(new Set(cv.rows.map((r) => r.fold))).toEqual(new Set([0, 1, 2]));
+    const acc = cv.rows.filter((r) => r.label === r.predicted).length / data.length;
+    expect(acc).toBeGreaterThan(0.8);
+  });
+});
+
+describe('Module: features', () => {
+  it('should normalize full-width characters, case, digits and spaces', () => {
+    // Assess
+    expect(normalizeText('  ＡＢＣ　１２３ 路灯\n坏了 ', 100)).toBe('abc 000 路灯 坏了');
+    expect(normalizeText('一二三四五', 3)).toBe('一二三');
+  });
+
+  it('should count each n-gram once per occurrence under one key', () => {
+    // Act
+    const f = extractFeatures('路灯路灯', { ngrams: [1, 2], maxChars: 100 });
+
+    // Assess: 路 ×2, 灯 ×2, 路灯 ×2, 灯路 ×1
+    expect(f.keys.length).toBe(4);
+    expect([...f.counts].sort()).toEqual([1, 2, 2, 2]);
+    expect(new Set(f.keys).size).toBe(4);
+  });
+
+  it('should round-trip sorted keys through the varint encoding and find them in the index', () => {
+    // Prepare
+    const rnd = seededRandom(3);
+    const keys = Uint32Array.from(new Set(Array.from({ length: 2000 }, () => Math.floor(rnd() * 2 ** 32)))).sort();
+
+    // Act
+    const back = decodeKeys(encodeKeys(keys), keys.length);
+    const index = new KeyIndex(keys);
+
+    // Assess
+    expect([...back]).toEqual([...keys]);
+    keys.forEach((k, r) => {
+      expect(index.get(k)).toBe(r);
+    });
+    expect(index.get(((keys[0] as number) + 1) >>> 0) === 0).toBe(false);
+  });
+});
