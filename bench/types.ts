@@ -1,3 +1,15 @@
+/** One figure checked against its target, gathered into the summary table of `npm run bench`. */
+export interface BenchFigure {
+  /** What was measured, e.g. `pipeline: median per report`. */
+  name: string;
+  /** The measured value, formatted with its unit. */
+  value: string;
+  /** The target, formatted (`≤ 50 µs`). */
+  target: string;
+  /** true: meets the target; false: misses it; absent: informative only. */
+  met?: boolean;
+}
+
 /** One printed table of `npm run bench`; every figure sits beside its target. */
 export interface BenchTable {
   title: string;
@@ -5,6 +17,8 @@ export interface BenchTable {
   rows: (string | number)[][];
   /** Free-text lines printed under the table (method, data, caveats). */
   notes?: string[];
+  /** The headline figures of this table against their targets (for the summary). */
+  figures?: BenchFigure[];
 }
 
 export interface BenchOptions {

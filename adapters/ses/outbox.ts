@@ -3,8 +3,21 @@
  * subscribe messages go to the notify queue for the channel senders (`NOTIFY` messages), so a slow provider never
  * holds up a case transition.
  */
-import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { OutboundMessage, Outbox, WorkQueue } from '#core/ports.ts';
+
+let client: SESv2Client | undefined;
+
+/** One SES client per container, built on first use (most invocations never send an email). */
+export function sesClient(): SESv2Client {
+  client ??= new SESv2Client({ maxAttempts: 4 });
+  return client;
+}
+
+/** Forget the client (the local stack re-points the SDK when it restarts in the same process). */
+export function resetSesClient(): void {
+  client = undefined;
+}
 
 export class SesOutbox implements Outbox {
   constructor(

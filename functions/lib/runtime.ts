@@ -1,17 +1,19 @@
 /**
- * The wiring of ports to adapters for every handler: built once per container from env, on first use.
+ * The wiring of ports to adapters for every handler: built once per container from env, each port on its first use.
  * On AWS: TABLE_NAME, EVENT_BUS_NAME, QUEUE_URL_<ID> (see core/topology.ts), BLOB_BUCKET, MAIL_FROM.
  * Locally the same env points at the embedded emulators (AWS_ENDPOINT_URL_*), and CITYLOOP_DATA_DIR (without
  * BLOB_BUCKET) keeps blobs and the outbox as files under the data folder.
+ *
+ * Lazy per port: a cold start pays only for the SDK clients its first request uses (the web intake never builds the
+ * EventBridge, S3 or SES client; `npm run bench -- coldstart` measures it). Each port is built once and kept.
  */
 import { join } from 'node:path';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { dynamoClient, resetDynamoClient, tableName } from '#adapters/dynamo/client.ts';
 import { DynamoStore } from '#adapters/dynamo/store.ts';
 import { EventBridgeBus, eventBridgeClient, resetEventBridgeClient } from '#adapters/eventbridge/bus.ts';
 import { FileBlobStore, FileOutbox } from '#adapters/local/files.ts';
 import { resetS3Client, S3BlobStore, s3Client } from '#adapters/s3/blobs.ts';
-import { SesOutbox } from '#adapters/ses/outbox.ts';
+import { resetSesClient, SesOutbox, sesClient } from '#adapters/ses/outbox.ts';
 import { resetSqsClient, SqsWorkQueue, sqsClient } from '#adapters/sqs/queue.ts';
 import { TrackingNumbers } from '#core/intake/tracking.ts';
 import { type BlobStore, type Clock, type Outbox, systemClock } from '#core/ports.ts';
@@ -26,37 +28,63 @@ export interface Runtime {
   outbox: Outbox;
 }
 
+type Builders = { [K in keyof Runtime]: (rt: Runtime) => Runtime[K] };
+
+/** Files under the data folder when running locally without a bucket. */
+const localDir = (): string | undefined => (process.env.BLOB_BUCKET ? undefined : process.env.CITYLOOP_DATA_DIR);
+
+const builders: Builders = {
+  store: () => new DynamoStore(dynamoClient(), tableName()),
+  bus: () => new EventBridgeBus(eventBridgeClient(), process.env.EVENT_BUS_NAME ?? 'default'),
+  queue: () => new SqsWorkQueue(sqsClient()),
+  trackingNumbers: (rt) => new TrackingNumbers(rt.store),
+  clock: () => systemClock,
+  blobs: () => {
+    const dir = localDir();
+    return dir ? new FileBlobStore(join(dir, 'blobs')) : new S3BlobStore(s3Client(), process.env.BLOB_BUCKET ?? '');
+  },
+  outbox: (rt) => {
+    const dir = localDir();
+    return dir
+      ? new FileOutbox(join(dir, 'outbox'))
+      : new SesOutbox(sesClient(), process.env.MAIL_FROM ?? '12345@example.gov.cn', rt.queue);
+  },
+};
+
 let runtime: Runtime | undefined;
+let built: Partial<Runtime> = {};
+let overrides: Partial<Runtime> = {};
+
+function lazyRuntime(): Runtime {
+  const rt = {} as Runtime;
+  for (const key of Object.keys(builders) as (keyof Runtime)[]) {
+    Object.defineProperty(rt, key, {
+      enumerable: true,
+      get: () => {
+        if (key in overrides) return overrides[key];
+        if (!(key in built)) (built as Record<string, unknown>)[key] = builders[key](rt);
+        return built[key];
+      },
+    });
+  }
+  return rt;
+}
 
 export function getRuntime(): Runtime {
-  if (!runtime) {
-    const store = new DynamoStore(dynamoClient(), tableName());
-    const queue = new SqsWorkQueue(sqsClient());
-    const localDir = process.env.BLOB_BUCKET ? undefined : process.env.CITYLOOP_DATA_DIR;
-    runtime = {
-      store,
-      bus: new EventBridgeBus(eventBridgeClient(), process.env.EVENT_BUS_NAME ?? 'default'),
-      queue,
-      trackingNumbers: new TrackingNumbers(store),
-      clock: systemClock,
-      blobs: localDir
-        ? new FileBlobStore(join(localDir, 'blobs'))
-        : new S3BlobStore(s3Client(), process.env.BLOB_BUCKET ?? ''),
-      outbox: localDir
-        ? new FileOutbox(join(localDir, 'outbox'))
-        : new SesOutbox(new SESv2Client({}), process.env.MAIL_FROM ?? '12345@example.gov.cn', queue),
-    };
-  }
+  runtime ??= lazyRuntime();
   return runtime;
 }
 
-/** Tests and the local stack may swap parts (e.g. an injected clock). */
+/** Tests and the local stack may swap parts (e.g. an injected clock); the other ports stay as they are. */
 export function setRuntime(r: Partial<Runtime>): void {
-  runtime = { ...getRuntime(), ...r };
+  getRuntime();
+  overrides = { ...overrides, ...r };
 }
 
 export function resetRuntime(): void {
   runtime = undefined;
+  built = {};
+  overrides = {};
 }
 
 /** Drops the runtime and every module-scope SDK client, so the next use reads the environment again. */
@@ -66,4 +94,5 @@ export function resetAwsClients(): void {
   resetSqsClient();
   resetEventBridgeClient();
   resetS3Client();
+  resetSesClient();
 }
