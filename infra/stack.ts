@@ -137,6 +137,15 @@ export function toEventPattern(pattern: Record<string, unknown>): events.EventPa
   return out as events.EventPattern;
 }
 
+/** CloudFront Function (viewer request): a path without a file extension is a page folder. */
+export const WEB_INDEX_FUNCTION = `function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri.endsWith('/')) request.uri = uri + 'index.html';
+  else if (uri.lastIndexOf('.') < uri.lastIndexOf('/')) request.uri = uri + '/index.html';
+  return request;
+}`;
+
 export class CityLoopStack extends Stack {
   public readonly table: dynamodb.Table;
   public readonly bus: events.EventBus;
@@ -744,6 +753,17 @@ export class CityLoopStack extends Stack {
           : origins.S3BucketOrigin.withOriginAccessControl(site),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         responseHeadersPolicy: china ? undefined : cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+        // S3 has no folder index: `/agent`, `/dept/`, `/supervisor` are served their `index.html`.
+        functionAssociations: [
+          {
+            eventType: cloudfront.FunctionEventType.VIEWER_REQUEST,
+            function: new cloudfront.Function(this, 'WebIndex', {
+              comment: 'Serve <folder>/index.html for page folders (S3 has no directory index)',
+              runtime: cloudfront.FunctionRuntime.JS_2_0,
+              code: cloudfront.FunctionCode.fromInline(WEB_INDEX_FUNCTION),
+            }),
+          },
+        ],
       },
       additionalBehaviors,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,

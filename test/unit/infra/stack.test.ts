@@ -8,7 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { buildTopology, departmentQueueId, queueEnvName, type Topology } from '#core/topology.ts';
 import { createApp, FEATURE_FLAGS, resolveTarget } from '#infra/create-app.ts';
-import { CityLoopStack, type CityLoopStackProps, departmentGroup, pascal, toEventPattern } from '#infra/stack.ts';
+import {
+  CityLoopStack,
+  type CityLoopStackProps,
+  departmentGroup,
+  pascal,
+  toEventPattern,
+  WEB_INDEX_FUNCTION,
+} from '#infra/stack.ts';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -627,6 +634,31 @@ describe('Class: CityLoopStack (channel credentials and email)', () => {
     expect(wanted).toEqual(expect.arrayContaining(['wechat-push', 'wechat-miniprogram']));
     expect(readers.map(([id]) => id.replace(/RoleDefaultPolicy.*$/, '')).sort()).toEqual(
       wanted.map((id) => `Fn${pascal(id)}`).sort(),
+    );
+  });
+});
+
+describe('Function: WEB_INDEX_FUNCTION', () => {
+  it('should map page folders to their index.html and leave files alone', () => {
+    // Prepare: the CloudFront Function's code, run as CloudFront would.
+    const handler = new Function(`${WEB_INDEX_FUNCTION}; return handler;`)() as (e: { request: { uri: string } }) => {
+      uri: string;
+    };
+    const uriOf = (uri: string) => handler({ request: { uri } }).uri;
+    // Assess
+    expect(uriOf('/')).toBe('/index.html');
+    expect(uriOf('/agent')).toBe('/agent/index.html');
+    expect(uriOf('/dept/')).toBe('/dept/index.html');
+    expect(uriOf('/assets/ui-1.js')).toBe('/assets/ui-1.js');
+    expect(uriOf('/data/taxonomy.json')).toBe('/data/taxonomy.json');
+  });
+
+  it('should be attached to the pages distribution as a viewer-request function', () => {
+    const dist = Object.values(aws.template.findResources('AWS::CloudFront::Distribution'))[0] as {
+      Properties: { DistributionConfig: { DefaultCacheBehavior: { FunctionAssociations?: { EventType: string }[] } } };
+    };
+    expect(dist.Properties.DistributionConfig.DefaultCacheBehavior.FunctionAssociations?.[0]?.EventType).toBe(
+      'viewer-request',
     );
   });
 });
