@@ -28,6 +28,19 @@ export const PhotoRef = z.object({
 });
 export type PhotoRef = z.infer<typeof PhotoRef>;
 
+/** Types a mini-program may upload straight to storage (HEIC only through the `photos` route, which sniffs it). */
+export const UPLOAD_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
+export type UploadType = (typeof UPLOAD_TYPES)[number];
+/** Under Lambda's 6 MB synchronous payload once base64-encoded by API Gateway; the same cap for direct uploads. */
+export const UPLOAD_LIMIT = 4 * 1024 * 1024;
+
+/** `POST photos/upload-url`: what the phone is about to upload; both are signed into the URL on AWS. */
+export const UploadUrlRequest = z.object({
+  contentType: z.enum(UPLOAD_TYPES),
+  size: z.number().check(z.int(), z.gte(1), z.lte(UPLOAD_LIMIT)),
+});
+export type UploadUrlRequest = z.infer<typeof UploadUrlRequest>;
+
 /** As `wx.getLocation` returns it; `type` is what the page asked for (the issue's flow asks for gcj02). */
 export const WxLocation = z.object({
   latitude: z.number().check(z.gte(-90), z.lte(90)),
@@ -78,6 +91,11 @@ export function parseLoginRequest(body: unknown): Result<LoginRequest> {
   return r.success ? ok(r.data) : fail(invalid(r.error));
 }
 
+export function parseUploadUrlRequest(body: unknown): Result<UploadUrlRequest> {
+  const r = UploadUrlRequest.safeParse(body);
+  return r.success ? ok(r.data) : fail(invalid(r.error));
+}
+
 export function parseSubmitRequest(body: unknown): Result<SubmitRequest> {
   const r = SubmitRequest.safeParse(body);
   return r.success ? ok(r.data) : fail(invalid(r.error));
@@ -88,8 +106,8 @@ export interface SubmitContext {
   openid: string;
   /** ISO 8601 with offset, from the server clock. */
   receivedAt: string;
-  /** When set, every photo key must start with it (the prefix the upload URLs were issued under). */
-  photoKeyPrefix?: string;
+  /** When set, every photo key must start with it (or one of them): the prefixes the uploads were issued under. */
+  photoKeyPrefix?: string | readonly string[];
 }
 
 /** The idempotency key of a mini-program submission, scoped to the citizen so ids of two phones never collide. */
@@ -101,8 +119,9 @@ export function miniProgramMessageId(openid: string, clientRequestId: string): s
 export function submitToIntake(submit: SubmitRequest, context: SubmitContext): Result<IntakeRequest> {
   const photos = submit.photos ?? [];
   const prefix = context.photoKeyPrefix;
-  if (prefix !== undefined && photos.some((p) => !p.storageKey.startsWith(prefix))) {
-    return fail(new CityLoopError('PHOTO_NOT_OWNED', 'a photo was not uploaded through this session', 403));
+  const prefixes = prefix === undefined ? undefined : typeof prefix === 'string' ? [prefix] : prefix;
+  if (prefixes && photos.some((p) => !prefixes.some((x) => p.storageKey.startsWith(x)))) {
+    return fail(new CityLoopError('FOREIGN_UPLOAD', 'a photo was not uploaded through this session', 403));
   }
   const loc = submit.location;
   const candidate = {

@@ -2,21 +2,31 @@
  * 微信小程序 API (`/channels/wechat/miniprogram/*`), called by the mini-program with `wx.request`:
  * - `POST login`  `{ code }` from `wx.login` → code2Session → `{ token, expiresAt }` (our own session, never WeChat's
  *   session_key);
+ * - `POST photos/upload-url` `{ contentType, size }` → `{ uploadUrl, method, headers, storageKey, expiresIn }`: on AWS
+ *   an S3 pre-signed PUT (type and length signed in, 5 minutes); locally the `photos` route below (POST), so the phone
+ *   runs one code path: send the bytes with `method` and `headers` to `uploadUrl`, then submit `storageKey`;
  * - `POST photos` the image bytes (`content-type: image/*`, ≤ 4 MiB) → `{ storageKey, contentType, size }`;
  * - `POST submit` `{ clientRequestId, text, photos?, location? (wx.getLocation, GCJ-02), ... }` → 202 tracking number;
  * - `GET mine`    the citizen's own requests with status.
  * Every call but login carries `Authorization: Bearer <token>`; the openid comes from the token, never the body.
+ * Photo keys sit under the citizen's digest: `submit` refuses keys outside the caller's prefixes (403 FOREIGN_UPLOAD)
+ * and keys with nothing (or no image) behind them (400 UPLOAD_MISSING / UPLOAD_INVALID).
  * https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/login.html
  */
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
+import { s3Client } from '#adapters/s3/blobs.ts';
 import { type Code2SessionPort, createHttpCode2Session } from '#channels/wechat/code2session.ts';
 import {
   MAX_JSON_BYTES,
+  type PhotoRef,
   parseLoginRequest,
   parseSubmitRequest,
+  parseUploadUrlRequest,
   sniffImageType,
   submitToIntake,
+  UPLOAD_LIMIT,
+  UPLOAD_TYPES,
 } from '#channels/wechat/miniprogram.ts';
 import type { Result } from '#channels/wechat/result.ts';
 import {
@@ -40,9 +50,12 @@ import { type HttpEvent, type HttpResult, header, httpErrors, json, parseBody, r
 import { log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';
 import { requireValue, wechatConfig } from './config.ts';
+import { type PhotoUploads, presignClient, S3PhotoUploads } from './s3-uploads.ts';
 
 /** Under Lambda's 6 MB synchronous payload once base64-encoded by API Gateway. */
-export const PHOTO_LIMIT = 4 * 1024 * 1024;
+export const PHOTO_LIMIT = UPLOAD_LIMIT;
+/** Lifetime of a pre-signed upload URL, in seconds. */
+export const UPLOAD_URL_TTL = 300;
 
 export interface MiniProgramDeps {
   clock: Clock;
@@ -54,6 +67,8 @@ export interface MiniProgramDeps {
   accept(request: IntakeRequest): Promise<Accepted>;
   code2Session: Code2SessionPort;
   session: SessionConfig;
+  /** Direct uploads to S3 (AWS); absent locally, where photos go through the `photos` route. */
+  uploads?: PhotoUploads;
 }
 
 function unwrap<T>(r: Result<T>): T {
@@ -72,6 +87,23 @@ function photoPrefix(openid: string): string {
   return `uploads/wechat/${citizenKey({ openid })}/`;
 }
 
+/** Where pre-signed uploads land (AWS). */
+function uploadPrefix(openid: string): string {
+  return `attachments/wechat/upload/${citizenKey({ openid })}/`;
+}
+
+const extOf = (type: string) => type.slice('image/'.length);
+/** `<uuid>.<ext>` of a key handed out by `upload-url`, for the local `photos?upload=` form. */
+const UPLOAD_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.(jpeg|png|webp)$/;
+
+/** The `photos` route as an absolute URL (the mini-program's wx.request needs one), relative without a host. */
+function photosRouteUrl(event: HttpEvent, name: string): string {
+  const path = (event.rawPath ?? '').replace(/\/upload-url$/, '');
+  const host = event.requestContext?.domainName ?? header(event, 'host');
+  const proto = header(event, 'x-forwarded-proto') ?? 'http';
+  return `${host ? `${proto}://${host}` : ''}${path}?upload=${encodeURIComponent(name)}`;
+}
+
 async function login(event: HttpEvent, deps: MiniProgramDeps): Promise<HttpResult> {
   const { code } = unwrap(parseLoginRequest(parseBody(event, MAX_JSON_BYTES)));
   const { openid } = await deps.code2Session.exchange(code);
@@ -84,8 +116,36 @@ async function login(event: HttpEvent, deps: MiniProgramDeps): Promise<HttpResul
   });
 }
 
+async function uploadUrl(event: HttpEvent, deps: MiniProgramDeps): Promise<HttpResult> {
+  const { openid } = sessionOf(event, deps);
+  const { contentType, size } = unwrap(parseUploadUrlRequest(parseBody(event, MAX_JSON_BYTES)));
+  const name = `${randomUUID()}.${extOf(contentType)}`;
+  if (deps.uploads) {
+    const storageKey = `${uploadPrefix(openid)}${name}`;
+    const url = await deps.uploads.presignPut(storageKey, contentType, size, UPLOAD_URL_TTL);
+    return json(200, {
+      uploadUrl: url,
+      method: 'PUT',
+      headers: { 'content-type': contentType },
+      storageKey,
+      expiresIn: UPLOAD_URL_TTL,
+    });
+  }
+  return json(200, {
+    uploadUrl: photosRouteUrl(event, name),
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    storageKey: `${photoPrefix(openid)}${name}`,
+    expiresIn: UPLOAD_URL_TTL,
+  });
+}
+
 async function uploadPhoto(event: HttpEvent, deps: MiniProgramDeps): Promise<HttpResult> {
   const { openid } = sessionOf(event, deps);
+  const name = event.queryStringParameters?.upload;
+  if (name !== undefined && !UPLOAD_NAME.test(name)) {
+    throw new CityLoopError('INVALID_REQUEST', 'upload is not a name handed out by upload-url', 400);
+  }
   const bytes = rawBody(event, PHOTO_LIMIT);
   const contentType = sniffImageType(bytes);
   if (!contentType) {
@@ -95,29 +155,54 @@ async function uploadPhoto(event: HttpEvent, deps: MiniProgramDeps): Promise<Htt
       415,
     );
   }
-  const storageKey = `${photoPrefix(openid)}${randomUUID()}.${contentType.slice('image/'.length)}`;
+  if (name !== undefined && !name.endsWith(`.${extOf(contentType)}`)) {
+    throw new CityLoopError('UNSUPPORTED_MEDIA_TYPE', `图片类型与申请不符 the image is ${contentType}`, 415);
+  }
+  const storageKey = `${photoPrefix(openid)}${name ?? `${randomUUID()}.${extOf(contentType)}`}`;
   await deps.blobs.put(storageKey, bytes, contentType);
   return json(201, { storageKey, contentType, size: bytes.length });
+}
+
+/** A photo as stored, not as the client describes it; only under the caller's own prefixes. */
+async function storedPhoto(p: PhotoRef, openid: string, deps: MiniProgramDeps): Promise<PhotoRef> {
+  const missing = () => new CityLoopError('UPLOAD_MISSING', `照片未上传 photo ${p.storageKey} was not uploaded`, 400);
+  if (p.storageKey.startsWith(uploadPrefix(openid))) {
+    // Pre-signed uploads exist on AWS only; locally nothing is ever handed out under this prefix.
+    const stored = deps.uploads ? await deps.uploads.inspect(p.storageKey) : undefined;
+    if (!stored) throw missing();
+    const type = sniffImageType(stored.head);
+    const declared = UPLOAD_TYPES.find((t) => t === stored.contentType);
+    if (!type || type !== declared || stored.size < 1 || stored.size > UPLOAD_LIMIT) {
+      throw new CityLoopError(
+        'UPLOAD_INVALID',
+        `照片不是所申请的图片 photo ${p.storageKey} is not the ${declared ?? 'image'} it was uploaded as`,
+        400,
+      );
+    }
+    return { ...p, contentType: type, size: stored.size };
+  }
+  if (!p.storageKey.startsWith(photoPrefix(openid))) {
+    throw new CityLoopError('FOREIGN_UPLOAD', `照片不属于当前用户 photo ${p.storageKey} is not yours`, 403);
+  }
+  const bytes = await deps.blobs.get(p.storageKey);
+  if (!bytes) throw missing();
+  const type = sniffImageType(bytes);
+  if (!type) throw new CityLoopError('UPLOAD_INVALID', `照片不是图片 photo ${p.storageKey} is not an image`, 400);
+  return { ...p, contentType: type, size: bytes.length };
 }
 
 async function submit(event: HttpEvent, deps: MiniProgramDeps): Promise<HttpResult> {
   const { openid } = sessionOf(event, deps);
   const body = parseBody(event, MAX_JSON_BYTES);
   const draft = unwrap(parseSubmitRequest(body));
-  // The photos as stored, not as the client describes them.
+  const prefixes = [photoPrefix(openid), uploadPrefix(openid)];
   const photos = [];
-  for (const p of draft.photos ?? []) {
-    const bytes = p.storageKey.startsWith(photoPrefix(openid)) ? await deps.blobs.get(p.storageKey) : undefined;
-    const type = bytes ? sniffImageType(bytes) : undefined;
-    if (!bytes || !type)
-      throw new CityLoopError('PHOTO_NOT_FOUND', `照片未上传 photo ${p.storageKey} was not uploaded`, 400);
-    photos.push({ ...p, contentType: type, size: bytes.length });
-  }
+  for (const p of draft.photos ?? []) photos.push(await storedPhoto(p, openid, deps));
   const now = deps.clock.now();
   const intake = unwrap(
     submitToIntake(
       { ...draft, ...(photos.length ? { photos } : {}) },
-      { openid, receivedAt: toShanghaiIso(now), photoKeyPrefix: photoPrefix(openid) },
+      { openid, receivedAt: toShanghaiIso(now), photoKeyPrefix: prefixes },
     ),
   );
   const rawKey = `raw/wechat/${shanghaiDay(now)}/mp-${citizenKey({ openid })}-${draft.clientRequestId}.json`;
@@ -146,6 +231,7 @@ async function mine(event: HttpEvent, deps: MiniProgramDeps): Promise<HttpResult
 const ACTIONS: Record<string, { method: string; run: (e: HttpEvent, d: MiniProgramDeps) => Promise<HttpResult> }> = {
   login: { method: 'POST', run: login },
   photos: { method: 'POST', run: uploadPhoto },
+  'upload-url': { method: 'POST', run: uploadUrl },
   submit: { method: 'POST', run: submit },
   mine: { method: 'GET', run: mine },
 };
@@ -159,7 +245,9 @@ export async function handleMiniProgram(event: HttpEvent, deps: MiniProgramDeps)
   return action.run(event, deps);
 }
 
-let ports: { code2Session: Code2SessionPort; session: Omit<SessionConfig, 'now'> } | undefined;
+let ports:
+  | { code2Session: Code2SessionPort; session: Omit<SessionConfig, 'now'>; uploads: PhotoUploads | undefined }
+  | undefined;
 
 async function runtimeDeps(): Promise<MiniProgramDeps> {
   const rt = getRuntime();
@@ -172,6 +260,9 @@ async function runtimeDeps(): Promise<MiniProgramDeps> {
         secret: requireValue(mp.appSecret, 'WECHAT_MP_APP_SECRET'),
       }),
       session: { secret: requireValue(mp.sessionSecret, 'WECHAT_SESSION_SECRET'), ttlSeconds: mp.sessionTtlSeconds },
+      uploads: process.env.BLOB_BUCKET
+        ? new S3PhotoUploads(s3Client(), process.env.BLOB_BUCKET, presignClient())
+        : undefined,
     };
   }
   return {
@@ -181,6 +272,7 @@ async function runtimeDeps(): Promise<MiniProgramDeps> {
     accept: (request) => acceptReport(rt, request),
     code2Session: ports.code2Session,
     session: { ...ports.session, now: () => getRuntime().clock.now().getTime() },
+    ...(ports.uploads ? { uploads: ports.uploads } : {}),
   };
 }
 

@@ -6,8 +6,7 @@
  * is kept for the citizen's open report. Verification and parsing live in `channels/wechat/push.ts`.
  * https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
  */
-import { caseService } from '../dept/context.ts';
-import { addCitizenUpdate, type CitizenUpdateInput, type CitizenUpdateResult } from '../lib/citizen-update.ts';
+
 import middy from '@middy/core';
 import { dynamoClient, tableName } from '#adapters/dynamo/client.ts';
 import {
@@ -25,6 +24,8 @@ import { normalizeIntake } from '#core/intake/normalize.ts';
 import type { IntakeRequest } from '#core/intake/schema.ts';
 import type { BlobStore, Clock, StoredReport } from '#core/ports.ts';
 import { citizenKey } from '#core/privacy.ts';
+import { caseService } from '../dept/context.ts';
+import { addCitizenUpdate, type CitizenUpdateInput, type CitizenUpdateResult } from '../lib/citizen-update.ts';
 import { bodyText, type HttpEvent, type HttpResult, httpErrors } from '../lib/http.ts';
 import { log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';

@@ -195,7 +195,8 @@ describe('Function: handleMiniProgram', () => {
     );
 
     // Assess
-    expect(e.code).toBe('PHOTO_NOT_FOUND');
+    expect(e.code).toBe('FOREIGN_UPLOAD');
+    expect(e.status).toBe(403);
     expect(mineOfB.requests).toEqual([]);
   });
 

@@ -131,7 +131,7 @@ describe('Function: submitToIntake', () => {
     expect(intake.attachments).toBeUndefined();
   });
 
-  it("should refuse another citizen's photo with PHOTO_NOT_OWNED (403)", () => {
+  it("should refuse another citizen's photo with FOREIGN_UPLOAD (403)", () => {
     // Prepare
     const submit = value(
       parseSubmitRequest({
@@ -148,7 +148,7 @@ describe('Function: submitToIntake', () => {
     });
 
     // Assess
-    expect(code(r)).toBe('PHOTO_NOT_OWNED');
+    expect(code(r)).toBe('FOREIGN_UPLOAD');
     expect(r.ok ? 0 : r.error.status).toBe(403);
   });
 
