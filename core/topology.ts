@@ -78,6 +78,8 @@ export interface FunctionSpec {
   invokedBy?: 'connect'[];
   /** Receives email: an SES receipt rule stores the raw MIME under `prefix` in the blob bucket, then invokes it. */
   sesInbound?: { prefix: string };
+  /** Sends SMS to citizens' phones (Amazon SNS `Publish` to a phone number, which has no resource ARN). */
+  sendSms?: boolean;
 }
 
 export interface IndexSpec {
@@ -312,6 +314,7 @@ export function buildTopology(departments: Department[]): Topology {
       routes: [
         { method: 'POST', path: '/channels/wechat/miniprogram/login', auth: 'public' },
         { method: 'POST', path: '/channels/wechat/miniprogram/photos', auth: 'public' },
+        { method: 'POST', path: '/channels/wechat/miniprogram/photos/upload-url', auth: 'public' },
         { method: 'POST', path: '/channels/wechat/miniprogram/submit', auth: 'public' },
         { method: 'GET', path: '/channels/wechat/miniprogram/mine', auth: 'public' },
       ],
@@ -497,6 +500,22 @@ export function buildTopology(departments: Department[]): Topology {
       sendTo: [],
       blobs: 'none',
       secrets: [{ id: 'wechat', env: 'WECHAT_SECRET_ID' }],
+    },
+    {
+      id: 'notify',
+      entry: 'functions/notify.ts',
+      description: '通知: SMS (Amazon SNS) and WeChat subscribe messages to citizens, from the notify queue',
+      memoryMb: 256,
+      // the notify queue's visibility is 180 s (≥ 6×)
+      timeoutSec: 20,
+      sqs: { queue: 'notify', batchSize: 10, maxBatchingWindowSec: 1 },
+      table: 'none',
+      putEvents: false,
+      sendTo: [],
+      blobs: 'none',
+      // the mini-program appId/secret for the subscribe-message access token
+      secrets: [{ id: 'wechat', env: 'WECHAT_SECRET_ID' }],
+      sendSms: true,
     },
   ];
 

@@ -362,6 +362,7 @@ export class CityLoopStack extends Stack {
       if (spec.sendEmail || spec.notifies) this.bindMail(spec, fn, props.mailFrom);
       if (spec.notifies) this.bindNotices(spec, fn);
       if (spec.sesInbound) this.addSesInbound(spec, fn, spec.sesInbound.prefix, props.mailDomain);
+      if (spec.sendSms) this.allowSms(spec, fn);
       if (spec.invokedBy?.includes('connect')) this.allowConnect(spec, fn, props.connectInstanceArn);
       if (spec.sqs) this.addSqsSource(spec, fn);
       if (spec.schedule) {
@@ -650,6 +651,39 @@ export class CityLoopStack extends Stack {
         new sesActions.S3({ bucket: this.blobs, objectKeyPrefix: prefix, kmsKey: this.dataKey }),
         new sesActions.Lambda({ function: fn, invocationType: sesActions.LambdaInvocationType.EVENT }),
       ],
+    });
+  }
+
+  /**
+   * SMS to citizens: `sns:Publish` to a phone number has no resource ARN, so the grant is on `*`, in its own policy,
+   * with an explicit deny on every topic ARN: the function can text phones and publish to no topic.
+   * SNS does not send SMS in the China regions: there the city's SMS gateway takes over (documented).
+   * https://docs.aws.amazon.com/sns/latest/dg/sms_publish-to-phone.html
+   */
+  private allowSms(spec: FunctionSpec, fn: CityLoopFunction): void {
+    if (this.partitionName === 'aws-cn') {
+      Validations.of(fn).addWarning(
+        'cityloop:noSmsInChina',
+        `${spec.id}: Amazon SNS SMS is not available in aws-cn; SMS notices go to the DLQ until a city SMS gateway is wired.`,
+      );
+      return;
+    }
+    const policy = new iam.Policy(this, `${pascal(spec.id)}SmsPolicy`, {
+      roles: [fn.executionRole],
+      statements: [
+        new iam.PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: ['sns:Publish'],
+          resources: [`arn:${this.partition}:sns:*:*:*`],
+        }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'sns:Publish to a phone number (SMS) has no resource ARN, so it can only be granted on "*"; the same policy ' +
+        'denies sns:Publish on every topic ARN, leaving direct SMS only.',
     });
   }
 

@@ -302,10 +302,11 @@ describe('Class: CityLoopStack', () => {
       for (const s of statements) {
         if (s.Resource === '*')
           expect(
-            actions(s).every((a) => a.startsWith('xray:')),
+            actions(s).every((a) => a.startsWith('xray:') || (spec.sendSms === true && a === 'sns:Publish')),
             JSON.stringify(s),
           ).toBe(true);
       }
+      expect(all.includes('sns:Publish'), spec.id).toBe(spec.sendSms === true);
     }
   });
 
@@ -520,7 +521,8 @@ describe('Class: CityLoopStack', () => {
         n +
         Number(Boolean(f.sendEmail || f.notifies)) +
         Number(Boolean(f.sesInbound)) +
-        Number(Boolean(f.invokedBy?.includes('connect'))),
+        Number(Boolean(f.invokedBy?.includes('connect'))) +
+        Number(Boolean(f.sendSms)),
       0,
     );
 
@@ -684,6 +686,49 @@ describe('Class: CityLoopStack (citizen notices)', () => {
       expect(env.CITYLOOP_PUBLIC_URL, spec.id).toBeDefined();
       expect(env.MAIL_FROM, spec.id).toBeDefined();
     }
+  });
+});
+
+describe('Class: CityLoopStack (SMS and WeChat notices)', () => {
+  it('should consume the notify queue with the notify function, which may text phones but publish to no topic', () => {
+    // Prepare
+    const spec = topology.functions.find((f) => f.id === 'notify');
+    const fn = aws.stack.functions.get('notify');
+    const roleId = logicalId(aws, fn?.executionRole);
+
+    // Act
+    const statements = roleStatements(aws, roleId).filter((st) => actions(st).includes('sns:Publish'));
+
+    // Assess
+    expect(spec).toMatchObject({ sqs: { queue: 'notify' }, sendSms: true, table: 'none', sendTo: [] });
+    aws.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(aws, fn) },
+      EventSourceArn: arnOf(queueId(aws, 'notify')),
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(statements.map((st) => [st.Effect, st.Resource === '*' ? '*' : 'topics'])).toEqual([
+      ['Allow', '*'],
+      ['Deny', 'topics'],
+    ]);
+    expect(JSON.stringify(statements[1]?.Resource)).toContain(':sns:*:*:*');
+    const others = topology.functions.filter((f) => f.id !== 'notify');
+    for (const f of others) {
+      const role = logicalId(aws, aws.stack.functions.get(f.id)?.executionRole);
+      expect(roleStatements(aws, role).flatMap(actions), f.id).not.toContain('sns:Publish');
+    }
+  });
+
+  it('should grant no SMS in aws-cn and say so', () => {
+    // Act
+    const fn = awsCn.stack.functions.get('notify');
+    const statements = roleStatements(awsCn, logicalId(awsCn, fn?.executionRole));
+    const warnings = Annotations.fromStack(awsCn.stack).findWarning('*', Match.stringLikeRegexp('SNS SMS'));
+
+    // Assess
+    expect(statements.flatMap(actions)).not.toContain('sns:Publish');
+    expect(warnings).toHaveLength(1);
   });
 });
 
