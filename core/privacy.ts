@@ -41,10 +41,17 @@ export function maskCitizen(c: Citizen): Citizen {
   };
 }
 
-const PHONE_IN_TEXT = /(?<!\d)(\+?86)?1[3-9]\d{9}(?!\d)/g;
+// Mobiles and landlines with an area code, as citizens write them: `13912345678`, `+86 139 1234 5678`,
+// `139-1234-5678`, `0755-12345678`, `(0755) 12345678` (not inside a longer number such as a tracking number).
+const PHONE_IN_TEXT = /(?<![\d+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d){8}(?!\d)/g;
+const LANDLINE_IN_TEXT = /(?<![\d+])(?:\+?86[ -]?)?(?:0\d{2,3}|\(0\d{2,3}\))[ -]?\d{7,8}(?!\d)/g;
 const EMAIL_IN_TEXT = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
+const digitsOf = (m: string) => m.replace(/[ ()-]/g, '');
 
-/** Masks phone numbers and email addresses inside free text (for logs). */
+/** Masks phone numbers (mobile and landline, with or without separators) and email addresses inside free text. */
 export function maskText(s: string): string {
-  return s.replace(PHONE_IN_TEXT, (m) => maskPhone(m)).replace(EMAIL_IN_TEXT, (m) => maskEmail(m));
+  return s
+    .replace(PHONE_IN_TEXT, (m) => maskPhone(digitsOf(m)))
+    .replace(LANDLINE_IN_TEXT, (m) => maskPhone(digitsOf(m)))
+    .replace(EMAIL_IN_TEXT, (m) => maskEmail(m));
 }

@@ -26,6 +26,13 @@ import { authorize, type LocalKey, loadKeys } from './auth.ts';
 import { startDynalite, startFauxqsLoopback } from './emulators.ts';
 import { startEventBridgeEmulator } from './eventbridge/server.ts';
 import { type Poller, queueArnOf, startPoller } from './poller.ts';
+import {
+  clientKey,
+  type RateLimitOptions,
+  rateLimitedBody,
+  rateLimitFromEnv,
+  TokenBucketLimiter,
+} from './ratelimit.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -37,6 +44,8 @@ export interface LocalStackOptions {
   scheduleMs?: number;
   quiet?: boolean;
   keysFile?: string;
+  /** Per-client rate limit of the API routes (local/ratelimit.ts); `false` turns it off. Default: env or 100/s, burst 200. */
+  rateLimit?: RateLimitOptions | false;
 }
 
 export interface LocalServiceContext {
@@ -236,12 +245,19 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     const keys = loadKeys(opts.keysFile ?? process.env.CITYLOOP_KEYS_FILE ?? join(ROOT, 'config/local-keys.json'));
     const routes = compileRoutes(topology);
+    const limits = opts.rateLimit ?? rateLimitFromEnv(process.env.CITYLOOP_RATE_LIMIT);
+    const limiter = limits ? new TokenBucketLimiter(limits) : undefined;
+    // Requests under way: stop() lets them finish before the emulators go (no write into a closed database).
+    const inflight = new Set<Promise<void>>();
     const server = createServer((req, res) => {
-      handle(req, res, routes, keys, invoke).catch((e) => {
-        log(`[http] ${(e as Error).message}`);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } }));
-      });
+      const p = handle(req, res, routes, keys, invoke, limiter)
+        .catch((e) => {
+          log(`[http] ${(e as Error).message}`);
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } }));
+        })
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
     });
     await listen(server, port);
     const actualPort = (server.address() as AddressInfo).port;
@@ -269,12 +285,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       },
       stop: async () => {
         for (const t of timers) clearInterval(t);
-        for (const s of services.reverse()) await s.stop().catch(() => undefined);
-        await Promise.all(pollers.map((p) => p.stop()));
+        // Intake stops first (new requests are refused and retried by clients), then work under way finishes.
         await new Promise<void>((r) => {
           server.close(() => r());
           server.closeAllConnections();
         });
+        await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+        for (const s of services.reverse()) await s.stop().catch(() => undefined);
+        await Promise.all(pollers.map((p) => p.stop()));
         await eb.stop();
         await sqsEmu.stop();
         await dynamo.stop();
@@ -370,6 +388,7 @@ async function handle(
   routes: LocalRoute[],
   keys: LocalKey[],
   invoke: (id: string, e: unknown) => Promise<unknown>,
+  limiter?: TokenBucketLimiter,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const method = req.method ?? 'GET';
@@ -385,6 +404,16 @@ async function handle(
           : { code: 'NOT_FOUND', message: `no route for ${url.pathname}` },
       }),
     );
+    return;
+  }
+  // Like API Gateway's throttling: before the authorizer, per client (a known API key, else the address).
+  const taken = limiter?.take(clientKey(req, (k) => keys.some((x) => x.key === k)));
+  if (taken && !taken.ok) {
+    res.writeHead(429, {
+      'content-type': 'application/json; charset=utf-8',
+      'retry-after': String(taken.retryAfterSec),
+    });
+    res.end(rateLimitedBody(taken.retryAfterSec));
     return;
   }
   const auth = authorize(req, found.route.spec, keys);

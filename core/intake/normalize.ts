@@ -89,6 +89,7 @@ export type IntakeDraft = Record<string, unknown>;
  * Throws CityLoopError `VALIDATION_FAILED` with zod's issues, or a field-specific code.
  */
 export function normalizeIntake(draft: IntakeDraft): IntakeRequest {
+  assertShallow(draft);
   // biome-ignore lint/suspicious/noExplicitAny: a draft is untyped input, narrowed field by field below
   const d = structuredClone(draft) as Record<string, any>;
   if (typeof d.title === 'string') d.title = limit('title', cleanLine(d.title), LIMITS.title);
@@ -133,6 +134,27 @@ export function normalizeIntake(draft: IntakeDraft): IntakeRequest {
     );
   }
   return parsed.data;
+}
+
+/** The one form is at most 3 levels deep; a draft nested deeper than this is hostile or broken. */
+export const MAX_DRAFT_DEPTH = 8;
+
+/**
+ * Refuses a draft nested deeper than `MAX_DRAFT_DEPTH` before anything recurses into it (structuredClone and the
+ * validator would overflow the stack on a few thousand levels, which a 64 KB JSON body can carry). Iterative.
+ */
+export function assertShallow(draft: unknown, max = MAX_DRAFT_DEPTH): void {
+  const stack: [unknown, number][] = [[draft, 0]];
+  for (let seen = 0; stack.length > 0; seen++) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max || seen > 10_000) {
+      throw new CityLoopError('VALIDATION_FAILED', '诉求内容不完整或格式错误 the request is nested too deeply', 400, {
+        issues: [{ path: '', message: `nested deeper than ${max} levels or too many values` }],
+      });
+    }
+    for (const x of Object.values(v)) if (x !== null && typeof x === 'object') stack.push([x, depth + 1]);
+  }
 }
 
 /** The first clause of the text, at most 30 characters: how agents title a call. */

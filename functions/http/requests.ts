@@ -20,6 +20,7 @@ import { citizenRefOf } from '#core/cases/mapping.ts';
 import { CityLoopError } from '#core/errors.ts';
 import { isTrackingNo, toShanghaiIso } from '#core/ids.ts';
 import { acceptReport } from '#core/intake/accept.ts';
+import { enforceCitizenLimit } from '#core/intake/limits.ts';
 import { normalizeIntake } from '#core/intake/normalize.ts';
 import type { ActionType } from '#core/lifecycle/states.ts';
 import type { StoredReport } from '#core/ports.ts';
@@ -70,6 +71,8 @@ async function submit(event: HttpEvent): Promise<HttpResult> {
   const rt = getRuntime();
   const body = parseBody(event);
   const request = normalizeIntake(webDraft(body, rt.clock.now(), header(event, 'idempotency-key')));
+  // Per citizen: a few reports an hour and a day from one contact (the same submission again is never refused).
+  await enforceCitizenLimit(rt.store, request, rt.clock.now());
   const accepted = await acceptReport(rt, request);
   log.info('report accepted', { trackingNo: accepted.trackingNo, channel: 'web', created: accepted.created });
   return json(202, {

@@ -62,6 +62,10 @@ export function parseBody(event: HttpEvent, limit = DEFAULT_BODY_LIMIT): Record<
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new CityLoopError('MALFORMED_JSON', '请求体必须是 JSON 对象 body must be a JSON object', 400);
     }
+    // A 64 KB body can nest thousands of levels: refuse before any handler recurses into it (stack overflow → 500).
+    if (tooDeep(value, MAX_JSON_DEPTH)) {
+      throw new CityLoopError('MALFORMED_JSON', `请求体嵌套过深 body nested deeper than ${MAX_JSON_DEPTH} levels`, 400);
+    }
     return value as Record<string, unknown>;
   }
   if (type === 'application/x-www-form-urlencoded') {
@@ -74,6 +78,20 @@ export function parseBody(event: HttpEvent, limit = DEFAULT_BODY_LIMIT): Record<
     `不支持的内容类型 unsupported content type: ${type || '(none)'}; use application/json or application/x-www-form-urlencoded`,
     415,
   );
+}
+
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether `value` nests deeper than `max` levels (iterative: no recursion on hostile input). */
+export function tooDeep(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const x of Object.values(v)) if (x !== null && typeof x === 'object') stack.push([x, depth + 1]);
+  }
+  return false;
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);

@@ -1,4 +1,11 @@
-import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -41,13 +48,15 @@ describe('Handler: web requests (POST /api/requests)', () => {
     // Prepare
     db.on(UpdateItemCommand).resolves({ Attributes: { seq: { N: '20' } } });
     db.on(PutItemCommand).resolves({});
+    db.on(GetItemCommand).resolves({});
+    db.on(QueryCommand).resolves({ Items: [] });
     sqs
       .on(SendMessageBatchCommand)
       .resolves({ Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: '' }], Failed: [] });
     // Act
     const res = await handler(event({ title: '路灯不亮', text: '路灯坏了', citizen: { phone: '13800138000' } }), {});
     // Assess
-    expect(res.statusCode).toBe(202);
+    expect(res.statusCode, logs.join('\n')).toBe(202);
     expect(JSON.parse(res.body)).toMatchObject({ trackingNo: '20251128000001', status: 'received' });
     expect(db).toHaveReceivedCommandTimes(PutItemCommand, 1);
     const queued = JSON.parse(
@@ -56,6 +65,27 @@ describe('Handler: web requests (POST /api/requests)', () => {
     expect(queued.report.request).toMatchObject({ channel: 'web', citizen: { phone: '+8613800138000' } });
     // The phone number never reaches the logs in clear.
     expect(logs.join('\n')).not.toContain('13800138000');
+  });
+
+  it('should answer 429 CITIZEN_RATE_LIMITED when one contact has already filed 10 reports this hour', async () => {
+    // Prepare: ten reports from this phone in the last hour.
+    db.on(GetItemCommand).resolves({});
+    db.on(QueryCommand).resolves({
+      Items: Array.from({ length: 10 }, (_, i) =>
+        marshall({
+          pk: `RPT#web#k${i}`,
+          sk: 'RPT',
+          doc: JSON.stringify({ acceptedAt: '2025-11-28T09:30:00.000+08:00' }),
+        }),
+      ),
+    });
+    // Act
+    const res = await handler(event({ title: '路灯不亮', text: '路灯坏了', citizen: { phone: '13800138000' } }), {});
+    // Assess
+    expect(res.statusCode).toBe(429);
+    expect(JSON.parse(res.body).error.code).toBe('CITIZEN_RATE_LIMITED');
+    expect(db).toHaveReceivedCommandTimes(PutItemCommand, 0);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
   });
 
   it('should answer 400 with a reason code and write nothing for an invalid request', async () => {

@@ -1,0 +1,396 @@
+/**
+ * `cityloop verify [--grace M] [--json] [--queues [--peek N]] [--repair] [--table T] [--segments N]`
+ *
+ * Reconciliation over the whole store (see core/reconcile.ts): every accepted report (`RPT#` item) ends on exactly
+ * one existing case (its own `CASE#<trackingNo>`, or its `caseId`), no two cases claim one report, every case is
+ * opened by a stored report, and every case version older than the grace period is announced (`announcedVersion <
+ * version` is listed as owed). With `--queues`, the department queues are peeked for events addressed to another
+ * department (a routing fault). Prints each violation; exits 1 when there is one, 0 when the store is clean.
+ *
+ * Target: the running local stack by default (its `stack.json`); AWS with the usual credentials and `--table`
+ * (or TABLE_NAME), queue URLs from `QUEUE_URL_<ID>` env (the names the functions use), the bus from EVENT_BUS_NAME.
+ *
+ * Cost: a paginated, parallel Scan of the table (`--segments`, default 4), reading only the report and case items'
+ * key, version and document attributes. Fine for an operator tool run now and then (a million cases is a few GB
+ * read, i.e. well under a dollar on demand); not something to run every minute.
+ *
+ * `--peek` receives up to N messages per queue with a short visibility timeout and releases them at once; each peek
+ * counts as a receive (ApproximateReceiveCount), and a department queue moves a message to its DLQ after 5, so do
+ * not peek the same queue in a loop.
+ *
+ * `--repair`: re-queues reports without a case older than the grace period to the intake queue (triage is
+ * idempotent), and re-announces overdue owed versions (consumers drop repeats by eventId). Run verify again after.
+ */
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ScanCommand,
+  type ScanCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { sqsClientConfig } from '#adapters/sqs/queue.ts';
+import type { Case } from '#core/case.ts';
+import { INTAKE_QUEUE, type IntakeMessage } from '#core/intake/accept.ts';
+import type { StoredReport } from '#core/ports.ts';
+import {
+  type CaseFacts,
+  checkQueues,
+  type QueueCheck,
+  type QueuedCaseMessage,
+  type Reconciliation,
+  type ReportFacts,
+  reconcile,
+} from '#core/reconcile.ts';
+import { owedEvents } from '#core/sla/sweep-task.ts';
+import { defaultDepartments } from '#core/taxonomy/defaults.ts';
+import { buildTopology, queueEnvName } from '#core/topology.ts';
+import { int, parseArgs, str, UsageError } from '../lib/args.ts';
+import { localStackInfo, useLocalStack } from '../lib/stack.ts';
+
+export const summary = '对账 verify: every accepted report ends on exactly one case, announced; exit 1 on a violation';
+
+const USAGE = `用法 usage:
+  cityloop verify [--grace minutes (15)] [--json] [--queues] [--peek N (50)] [--repair]
+                  [--table T] [--segments N (4)]
+  Local stack by default; AWS with --table (or TABLE_NAME), QUEUE_URL_<ID> and EVENT_BUS_NAME env.`;
+
+export interface StoreSnapshot {
+  reports: ReportFacts[];
+  cases: CaseFacts[];
+  /** Items read (pages × items), for the report. */
+  scanned: number;
+}
+
+/** One report item (`RPT#…`/`RPT`) as reconciliation sees it. */
+export function reportFactsOf(item: Record<string, unknown>): ReportFacts | undefined {
+  try {
+    const doc = JSON.parse(String(item.doc)) as StoredReport;
+    if (typeof doc?.trackingNo !== 'string') return undefined;
+    const caseId = typeof item.caseId === 'string' ? item.caseId : doc.caseId;
+    const relation = typeof item.relation === 'string' ? item.relation : doc.relation;
+    return {
+      trackingNo: doc.trackingNo,
+      idemKey: doc.idemKey ?? String(item.pk).slice(4),
+      acceptedAt: doc.acceptedAt,
+      ...(caseId ? { caseId } : {}),
+      ...(relation ? { relation } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** One case item (`CASE#…`/`CASE`) as reconciliation sees it. */
+export function caseFactsOf(item: Record<string, unknown>): CaseFacts | undefined {
+  try {
+    const doc = JSON.parse(String(item.doc)) as Case;
+    if (typeof doc?.caseId !== 'string') return undefined;
+    return {
+      caseId: doc.caseId,
+      trackingNo: doc.trackingNo,
+      version: Number(item.version ?? doc.version),
+      announcedVersion: Number(item.announcedVersion ?? 0),
+      updatedAt: doc.updatedAt,
+      state: String(item.state ?? doc.state),
+      ...(doc.department ? { department: doc.department } : {}),
+      reporters: (doc.reporters ?? []).map((r) => r.trackingNo).filter((tn): tn is string => typeof tn === 'string'),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads every report and case item: a paginated Scan in `segments` parallel segments. */
+export async function scanStore(db: DynamoDBClient, table: string, segments = 4): Promise<StoreSnapshot> {
+  const reports: ReportFacts[] = [];
+  const cases: CaseFacts[] = [];
+  let scanned = 0;
+  const unreadable: string[] = [];
+  const segment = async (n: number) => {
+    let start: ScanCommandOutput['LastEvaluatedKey'];
+    do {
+      const page: ScanCommandOutput = await db.send(
+        new ScanCommand({
+          TableName: table,
+          Segment: n,
+          TotalSegments: segments,
+          FilterExpression: '#sk = :rpt OR #sk = :case',
+          ProjectionExpression: '#pk, #sk, #doc, #v, #av, #st, #cid, #rel',
+          ExpressionAttributeNames: {
+            '#pk': 'pk',
+            '#sk': 'sk',
+            '#doc': 'doc',
+            '#v': 'version',
+            '#av': 'announcedVersion',
+            '#st': 'state',
+            '#cid': 'caseId',
+            '#rel': 'relation',
+          },
+          ExpressionAttributeValues: { ':rpt': { S: 'RPT' }, ':case': { S: 'CASE' } },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      scanned += page.ScannedCount ?? 0;
+      for (const raw of page.Items ?? []) {
+        const item = unmarshall(raw);
+        if (item.sk === 'RPT' && String(item.pk).startsWith('RPT#')) {
+          const r = reportFactsOf(item);
+          if (r) reports.push(r);
+          else unreadable.push(String(item.pk));
+        } else if (item.sk === 'CASE' && String(item.pk).startsWith('CASE#')) {
+          const c = caseFactsOf(item);
+          if (c) cases.push(c);
+          else unreadable.push(String(item.pk));
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  };
+  await Promise.all(Array.from({ length: segments }, (_, n) => segment(n)));
+  if (unreadable.length > 0) {
+    process.stderr.write(
+      `无法解析的记录 unreadable items (${unreadable.length}): ${unreadable.slice(0, 5).join(', ')}\n`,
+    );
+  }
+  return { reports, cases, scanned };
+}
+
+/** Department of a department queue id (`dept-<id>`), from the topology. */
+function queueDepartments(): Map<string, string> {
+  const topology = buildTopology(defaultDepartments);
+  return new Map(
+    topology.queues.filter((q) => q.kind === 'department' && q.department).map((q) => [q.id, q.department!]),
+  );
+}
+
+/** Reads an EventBridge envelope (as a rule target receives it) into what the routing check needs. */
+export function queuedMessageOf(queueId: string, queueDepartment: string | undefined, body: string): QueuedCaseMessage {
+  const out: QueuedCaseMessage = { queueId, ...(queueDepartment ? { queueDepartment } : {}) };
+  try {
+    const e = JSON.parse(body) as { 'detail-type'?: unknown; detail?: Record<string, unknown> };
+    const d = e.detail ?? {};
+    if (typeof d.eventId === 'string') out.eventId = d.eventId;
+    if (typeof d.caseId === 'string') out.caseId = d.caseId;
+    if (typeof d.department === 'string') out.department = d.department;
+    if (typeof e['detail-type'] === 'string') out.detailType = e['detail-type'];
+  } catch {
+    // not an event: counted as unknown
+  }
+  return out;
+}
+
+/**
+ * Messages looked at are made visible again after this many seconds rather than 0: the local SQS emulator (fauxqs
+ * 2.4 with persistence) drops a message released with a visibility timeout of 0 (its SQLite update fails); 1 s works
+ * the same everywhere.
+ */
+const RELEASE_SECONDS = 1;
+
+/**
+ * Receives up to `max` messages with a short visibility timeout, then makes them visible again at once.
+ * Each peek counts as a receive on the message (see the header).
+ */
+export async function peekQueue(sqs: SQSClient, url: string, max: number): Promise<string[]> {
+  const bodies: string[] = [];
+  const handles: string[] = [];
+  try {
+    for (let round = 0; bodies.length < max && round < Math.ceil(max / 10) + 2; round++) {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: Math.min(10, max - bodies.length),
+          VisibilityTimeout: 30,
+          WaitTimeSeconds: 0,
+        }),
+      );
+      const got = out.Messages ?? [];
+      if (got.length === 0) break;
+      for (const m of got) {
+        bodies.push(m.Body ?? '');
+        if (m.ReceiptHandle) handles.push(m.ReceiptHandle);
+      }
+    }
+  } finally {
+    for (let i = 0; i < handles.length; i += 10) {
+      await sqs
+        .send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: url,
+            Entries: handles
+              .slice(i, i + 10)
+              .map((h, k) => ({ Id: String(k), ReceiptHandle: h, VisibilityTimeout: RELEASE_SECONDS })),
+          }),
+        )
+        .catch(() => undefined);
+    }
+  }
+  return bodies;
+}
+
+interface Target {
+  table: string;
+  queueUrl: (queueId: string) => string | undefined;
+  local: boolean;
+}
+
+function resolveTarget(tableFlag: string | undefined): Target {
+  if (tableFlag) {
+    return { table: tableFlag, queueUrl: (id) => process.env[queueEnvName(id)], local: false };
+  }
+  const info = localStackInfo();
+  if (!info) {
+    if (process.env.TABLE_NAME) {
+      return { table: process.env.TABLE_NAME, queueUrl: (id) => process.env[queueEnvName(id)], local: false };
+    }
+    throw new UsageError(
+      '找不到本地运行的系统 no local stack found (run `npm start`, or set CITYLOOP_DATA_DIR); for AWS pass --table',
+    );
+  }
+  useLocalStack(info);
+  for (const [id, url] of Object.entries(info.queues)) process.env[queueEnvName(id)] ??= url;
+  return { table: info.tableName, queueUrl: (id) => process.env[queueEnvName(id)] ?? info.queues[id], local: true };
+}
+
+async function checkDepartmentQueues(
+  target: Target,
+  cases: CaseFacts[],
+  peek: number,
+): Promise<QueueCheck & { peeked: number; missing: string[] }> {
+  const sqs = new SQSClient(sqsClientConfig());
+  const departments = queueDepartments();
+  const messages: QueuedCaseMessage[] = [];
+  const missing: string[] = [];
+  for (const [queueId, department] of departments) {
+    const url = target.queueUrl(queueId);
+    if (!url) {
+      missing.push(queueId);
+      continue;
+    }
+    for (const body of await peekQueue(sqs, url, peek)) messages.push(queuedMessageOf(queueId, department, body));
+  }
+  const byId = new Map(cases.map((c) => [c.caseId, c]));
+  return { ...checkQueues(messages, byId), peeked: messages.length, missing };
+}
+
+async function repair(target: Target, rec: Reconciliation, snapshot: StoreSnapshot): Promise<string[]> {
+  const { getRuntime } = await import('#functions/lib/runtime.ts');
+  process.env.TABLE_NAME ??= target.table;
+  const intakeUrl = target.queueUrl(INTAKE_QUEUE);
+  if (intakeUrl) process.env[queueEnvName(INTAKE_QUEUE)] = intakeUrl;
+  const rt = getRuntime();
+  const done: string[] = [];
+  const byTn = new Map(snapshot.reports.map((r) => [r.trackingNo, r]));
+  const departmentName = (id: string | undefined) => defaultDepartments.find((d) => d.id === id)?.name;
+  for (const v of rec.violations) {
+    if (v.kind === 'REPORT_WITHOUT_CASE' && v.trackingNo) {
+      if (!intakeUrl) throw new UsageError(`--repair needs the intake queue URL (${queueEnvName(INTAKE_QUEUE)})`);
+      const facts = byTn.get(v.trackingNo);
+      const report = facts ? await rt.store.getReportByIdemKey(facts.idemKey) : undefined;
+      if (!report) continue;
+      const msg: IntakeMessage = { report };
+      await rt.queue.send(INTAKE_QUEUE, [JSON.stringify(msg)]);
+      done.push(`requeued ${v.trackingNo}`);
+    } else if (v.kind === 'ANNOUNCEMENT_OWED' && v.caseId) {
+      const c = await rt.store.getCase(v.caseId);
+      const events = c ? owedEvents(c, departmentName) : [];
+      if (!c || events.length === 0) continue;
+      const { failed } = await rt.bus.publish(events);
+      if (failed.length > 0) {
+        done.push(`announce failed ${c.caseId}`);
+        continue;
+      }
+      try {
+        await rt.store.markAnnounced(c.caseId, c.version);
+      } catch (e) {
+        if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      }
+      done.push(`announced ${c.caseId} v${c.version}`);
+    }
+  }
+  return done;
+}
+
+export async function run(args: string[]): Promise<number> {
+  let p: ReturnType<typeof parseArgs>;
+  try {
+    p = parseArgs(args, {
+      values: ['grace', 'peek', 'table', 'segments'],
+      booleans: ['json', 'queues', 'repair'],
+    });
+    if (p.positionals.length > 0) throw new UsageError(`unexpected argument ${p.positionals[0]}`);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`${e.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const grace = int(p, 'grace', 15);
+    const peek = int(p, 'peek', 50);
+    const segments = Math.max(1, Math.min(int(p, 'segments', 4), 64));
+    const asJson = p.flags.json === true;
+    const target = resolveTarget(str(p, 'table'));
+    const db = new DynamoDBClient({ maxAttempts: 8 });
+    const snapshot = await scanStore(db, target.table, segments);
+    const rec = reconcile(snapshot.reports, snapshot.cases, { now: new Date(), graceMinutes: grace });
+    const queues = p.flags.queues === true ? await checkDepartmentQueues(target, snapshot.cases, peek) : undefined;
+    const repaired = p.flags.repair === true ? await repair(target, rec, snapshot) : [];
+    const misrouted = queues?.misrouted.length ?? 0;
+    const failed = rec.violations.length + misrouted;
+    if (asJson) {
+      process.stdout.write(
+        `${JSON.stringify({
+          ok: failed === 0,
+          table: target.table,
+          reports: rec.reports,
+          cases: rec.cases,
+          settled: rec.settled,
+          pending: rec.pending,
+          owed: rec.owed,
+          violations: rec.violations,
+          ...(queues
+            ? {
+                queues: {
+                  peeked: queues.peeked,
+                  misrouted: queues.misrouted,
+                  stale: queues.stale.length,
+                  unknown: queues.unknown.length,
+                  repeats: queues.repeats,
+                  missing: queues.missing,
+                },
+              }
+            : {}),
+          ...(repaired.length ? { repaired } : {}),
+        })}\n`,
+      );
+    } else {
+      for (const v of rec.violations) process.stdout.write(`✗ ${v.kind} ${v.message}\n`);
+      for (const m of queues?.misrouted ?? []) {
+        process.stdout.write(
+          `✗ MISROUTED_MESSAGE 队列 ${m.queueId} 收到发往 ${m.department} 的事件 ${m.eventId ?? '?'} (case ${m.caseId ?? '?'})\n`,
+        );
+      }
+      for (const o of rec.owed.filter((x) => !x.overdue)) {
+        process.stdout.write(
+          `… 待通知 owed ${o.caseId} v${o.version} (announced ${o.announcedVersion}) since ${o.updatedAt}\n`,
+        );
+      }
+      for (const r of repaired) process.stdout.write(`↻ ${r}\n`);
+      const q = queues
+        ? `；队列 peeked ${queues.peeked}, 错投 misrouted ${misrouted}, 已改派 stale ${queues.stale.length}, 重复投递 repeats ${queues.repeats}${queues.missing.length ? `, no URL for ${queues.missing.join(' ')}` : ''}`
+        : '';
+      process.stdout.write(
+        `${failed === 0 ? '✓' : '✗'} 诉求 reports ${rec.reports}，工单 cases ${rec.cases}，已落实 settled ${rec.settled}，` +
+          `待分拨 pending ${rec.pending.length}，待通知 owed ${rec.owed.length}，违规 violations ${failed}${q} ` +
+          `(table ${target.table}, ${snapshot.scanned} items scanned, grace ${grace} min)\n`,
+      );
+    }
+    return failed === 0 ? 0 : 1;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
