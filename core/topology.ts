@@ -6,6 +6,9 @@ import type { Department } from './taxonomy/types.ts';
 
 export const EVENT_SOURCE = 'cityloop.cases';
 
+/** CloudWatch namespace of the sweep's 督办 metrics (SlaWarnings, SlaBreaches, SlaChases), alarmed on in the stack. */
+export const SLA_METRICS_NAMESPACE = 'CityLoop';
+
 export type QueueKind = 'intake' | 'department' | 'supervisors' | 'triage' | 'notify' | 'dlq';
 
 export interface QueueSpec {

@@ -8,7 +8,8 @@ import { defaultCalendar } from '#core/calendar/default.ts';
 import { defaultSlaEnv } from '#core/sla/case-sla.ts';
 import { runSlaSweep } from '#core/sla/sweep-task.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
-import { log } from './lib/log.ts';
+import { SLA_METRICS_NAMESPACE } from '#core/topology.ts';
+import { log, logSink } from './lib/log.ts';
 import { getRuntime } from './lib/runtime.ts';
 
 export interface SweepResult {
@@ -47,8 +48,38 @@ registerSweep('sla', async (now) => {
     },
   );
   if (result.checked > 0) log.info('sla sweep', { ...result });
+  emitSlaMetrics(result);
   return { ...result };
 });
+
+/**
+ * 督办 numbers as CloudWatch metrics through the Embedded Metric Format: one structured log line per run, which Lambda's
+ * log pipeline turns into `CityLoop/SlaBreaches` etc. (no PutMetricData call); the stack alarms on the breach count.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+ */
+export function emitSlaMetrics(r: { warnings: number; breaches: number; chases: number }, now = Date.now()): void {
+  logSink(
+    JSON.stringify({
+      _aws: {
+        Timestamp: now,
+        CloudWatchMetrics: [
+          {
+            Namespace: SLA_METRICS_NAMESPACE,
+            Dimensions: [[]],
+            Metrics: [
+              { Name: 'SlaWarnings', Unit: 'Count' },
+              { Name: 'SlaBreaches', Unit: 'Count' },
+              { Name: 'SlaChases', Unit: 'Count' },
+            ],
+          },
+        ],
+      },
+      SlaWarnings: r.warnings,
+      SlaBreaches: r.breaches,
+      SlaChases: r.chases,
+    }),
+  );
+}
 
 export async function sweepHandler(): Promise<Record<string, SweepResult>> {
   const now = getRuntime().clock.now();

@@ -35,7 +35,13 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { rules } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { Department } from '#core/taxonomy/types.ts';
-import { departmentQueueId, type FunctionSpec, type RouteSpec, type Topology } from '#core/topology.ts';
+import {
+  departmentQueueId,
+  type FunctionSpec,
+  type RouteSpec,
+  SLA_METRICS_NAMESPACE,
+  type Topology,
+} from '#core/topology.ts';
 import { CityLoopFunction, PROJECT_ROOT } from './function.ts';
 
 /** Cognito groups the handlers check (`cognito:groups` claim). */
@@ -100,6 +106,8 @@ export interface CityLoopStackProps extends StackProps {
   publicUrl?: string;
   /** The Amazon Connect instance whose contact flows invoke the hotline function (context `connectInstanceArn`). */
   connectInstanceArn?: string;
+  /** Alarm when this many SLA breaches happen within 15 minutes (default 10). */
+  slaBreachAlarm?: number;
 }
 
 /** `dept-street-pingshan` → `DeptStreetPingshan`: construct ids and output names. */
@@ -441,6 +449,20 @@ export class CityLoopStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }).addAlarmAction(alarmAction);
     }
+    // 超期 in bulk: the sweep's breach count (Embedded Metric Format from functions/sweep.ts) over 15 minutes.
+    new cloudwatch.Alarm(this, 'AlarmSlaBreaches', {
+      alarmDescription: `督办: ${props.slaBreachAlarm ?? 10} or more SLA breaches in 15 minutes`,
+      metric: new cloudwatch.Metric({
+        namespace: SLA_METRICS_NAMESPACE,
+        metricName: 'SlaBreaches',
+        statistic: cloudwatch.Stats.SUM,
+        period: Duration.minutes(15),
+      }),
+      threshold: props.slaBreachAlarm ?? 10,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(alarmAction);
 
     // Static pages behind CloudFront (OAC), with the API under the same origin for its route prefixes.
     const web = props.web ?? (this.partitionName === 'aws-cn' ? false : {});

@@ -89,6 +89,10 @@ export interface SlaSweepResult {
   repaired: number;
   recomputed: number;
   reannounced: number;
+  /** Timers fired in this run, by step: 预警, 超期, 催办. */
+  warnings: number;
+  breaches: number;
+  chases: number;
 }
 
 export const KIND_LABELS: Readonly<Record<DeadlineKind, string>> = {
@@ -217,6 +221,8 @@ export interface EntryResult {
   reannounced: number;
   /** The provisional alarm was raised. */
   alarm: boolean;
+  /** Which timer step fired (for the breach metric the stack alarms on). */
+  action?: 'warn' | 'breach' | 'chase';
 }
 
 /** Handles one due entry. */
@@ -291,6 +297,7 @@ export async function sweepEntry(
     emitted: sla.length,
     reannounced: owed.length,
     alarm,
+    ...(decision.action === 'stale' ? {} : { action: decision.action }),
   };
 }
 
@@ -368,6 +375,9 @@ export async function runSlaSweep(
     repaired: 0,
     recomputed: 0,
     reannounced: 0,
+    warnings: 0,
+    breaches: 0,
+    chases: 0,
   };
   const handle = async (e: DueEntry) => {
     out.checked++;
@@ -376,6 +386,9 @@ export async function runSlaSweep(
       out.emitted += r.emitted;
       out.reannounced += r.reannounced;
       if (r.alarm) out.alarms++;
+      if (r.outcome === 'fired' && r.action === 'warn') out.warnings++;
+      if (r.outcome === 'fired' && r.action === 'breach') out.breaches++;
+      if (r.outcome === 'fired' && r.action === 'chase') out.chases++;
       const counter = OUTCOME_COUNTERS[r.outcome];
       if (counter) out[counter]++;
     } catch (err) {

@@ -6,6 +6,7 @@
 import { dynamoClient, tableName } from '#adapters/dynamo/client.ts';
 import { TokenBuckets } from '#channels/open311/rate-limit.ts';
 import { acceptReport } from '#core/intake/accept.ts';
+import { enforceCitizenLimit } from '#core/intake/limits.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { getRuntime } from '../lib/runtime.ts';
 import type { Open311Deps } from './api.ts';
@@ -21,7 +22,11 @@ export async function runtimeDeps(): Promise<Open311Deps> {
     clock: rt.clock,
     settings: await open311Settings(),
     limiter,
-    accept: (request) => acceptReport(rt, request),
+    // Per citizen: a few reports an hour and a day from one contact (the same submission again is never refused).
+    accept: async (request) => {
+      await enforceCitizenLimit(rt.store, request, rt.clock.now());
+      return acceptReport(rt, request);
+    },
     store: rt.store,
     feed: new DynamoCaseFeed(dynamoClient(), tableName()),
     blobs: rt.blobs,

@@ -40,6 +40,7 @@ import type { Case } from '#core/case.ts';
 import { CityLoopError } from '#core/errors.ts';
 import { shanghaiDay, toShanghaiIso } from '#core/ids.ts';
 import { type Accepted, acceptReport } from '#core/intake/accept.ts';
+import { enforceCitizenLimit } from '#core/intake/limits.ts';
 import { normalizeIntake } from '#core/intake/normalize.ts';
 import type { IntakeRequest } from '#core/intake/schema.ts';
 import type { BlobStore, Clock, StoredReport } from '#core/ports.ts';
@@ -269,7 +270,11 @@ async function runtimeDeps(): Promise<MiniProgramDeps> {
     clock: rt.clock,
     blobs: rt.blobs,
     store: rt.store,
-    accept: (request) => acceptReport(rt, request),
+    // Per citizen: a few reports an hour and a day from one contact (the same submission again is never refused).
+    accept: async (request) => {
+      await enforceCitizenLimit(rt.store, request, rt.clock.now());
+      return acceptReport(rt, request);
+    },
     code2Session: ports.code2Session,
     session: { ...ports.session, now: () => getRuntime().clock.now().getTime() },
     ...(ports.uploads ? { uploads: ports.uploads } : {}),

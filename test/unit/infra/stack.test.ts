@@ -640,6 +640,19 @@ describe('Class: CityLoopStack (channel credentials and email)', () => {
   });
 });
 
+describe('Class: CityLoopStack (SLA breach alarm)', () => {
+  it('should alarm on the sweep’s breach count in the CityLoop namespace', () => {
+    aws.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'CityLoop',
+      MetricName: 'SlaBreaches',
+      Statistic: 'Sum',
+      Period: 900,
+      Threshold: 10,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+});
+
 describe('Function: WEB_INDEX_FUNCTION', () => {
   it('should map page folders to their index.html and leave files alone', () => {
     // Prepare: the CloudFront Function's code, run as CloudFront would.
