@@ -78,7 +78,12 @@ const suite: BenchSuite = async ({ quick }) => {
 
   const main: BenchTable = {
     title: `分类模型 classifier: ${folds}-fold cross-validation on train.csv (${rows.length} rows${quick ? ', --quick subsample' : ''})`,
-    columns: ['figure', 'measured', 'target', floor ? 'floor (char 1–3 TF-IDF SVM, measured)' : 'floor (run with CITYLOOP_BENCH_FLOOR=1)'],
+    columns: [
+      'figure',
+      'measured',
+      'target',
+      floor ? 'floor (char 1–3 TF-IDF SVM, measured)' : 'floor (run with CITYLOOP_BENCH_FLOOR=1)',
+    ],
     rows: [
       ['macro-F1', f4(report.macroF1), '≥ 0.92', floor ? f4(floor.macroF1) : '0.8869 (2026-11-28)'],
       ['accuracy', f4(report.accuracy), '', floor ? f4(floor.accuracy) : ''],

@@ -152,9 +152,11 @@ export class CaseService {
       throw conflict(now2?.version ?? c.version);
     }
     if (this.deps.metrics) {
-      await this.deps.metrics(c, next).catch((e: unknown) =>
-        this.log.warn('case metrics not recorded', { caseId: next.caseId, version: next.version, error: String(e) }),
-      );
+      await this.deps
+        .metrics(c, next)
+        .catch((e: unknown) =>
+          this.log.warn('case metrics not recorded', { caseId: next.caseId, version: next.version, error: String(e) }),
+        );
     }
     const announced = await this.announce(next);
     const notice = await this.notify(next, result.audit);

@@ -21,7 +21,9 @@ export function createKeywordClassifier(taxonomy: Taxonomy): KeywordClassifier {
   const parents = new Set(taxonomy.categories.map((c) => c.parent).filter(Boolean));
   const leaves = taxonomy.categories.filter((c) => !parents.has(c.code) && c.department);
   const byCode = new Map<string, Category>(leaves.map((c) => [c.code, c]));
-  const rules = leaves.flatMap((c) => c.keywords.filter((k) => k.length > 0).map((k) => ({ code: c.code, k, w: k.length })));
+  const rules = leaves.flatMap((c) =>
+    c.keywords.filter((k) => k.length > 0).map((k) => ({ code: c.code, k, w: k.length })),
+  );
   return {
     classify({ title, text, categoryHint }) {
       const hay = `${title ?? ''}\n${text}`;
@@ -39,7 +41,13 @@ export function createKeywordClassifier(taxonomy: Taxonomy): KeywordClassifier {
         return { category: best[0], confidence, decision: 'manual', reason: 'ambiguous', alternatives };
       }
       const hinted = categoryHint === best[0];
-      return { category: best[0], confidence, decision: 'auto', reason: hinted ? 'hint' : 'keyword-rule', alternatives };
+      return {
+        category: best[0],
+        confidence,
+        decision: 'auto',
+        reason: hinted ? 'hint' : 'keyword-rule',
+        alternatives,
+      };
     },
   };
 }

@@ -35,8 +35,8 @@ import { type Accepted, idemKeyOf } from '#core/intake/accept.ts';
 import { normalizeIntake } from '#core/intake/normalize.ts';
 import type { IntakeRequest } from '#core/intake/schema.ts';
 import type { BlobStore, CaseStore, Clock, Outbox, ReportStore, StoredReport } from '#core/ports.ts';
-import { log } from '../lib/log.ts';
 import { addCitizenUpdate } from '../lib/citizen-update.ts';
+import { log } from '../lib/log.ts';
 
 export interface InboundDeps {
   blobs: BlobStore;

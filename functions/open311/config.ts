@@ -17,8 +17,9 @@
  * (N warm containers let a client through N× its rate); the stage throttle is the global backstop. A strict
  * cross-container limit would need a counter in DynamoDB or a REST API with usage plans.
  */
-import { readSecretJson, SecretFormatError, type SecretReader } from '#adapters/secrets/secrets.ts';
+
 import * as z from 'zod/mini';
+import { readSecretJson, SecretFormatError, type SecretReader } from '#adapters/secrets/secrets.ts';
 import { type Open311Client, sha256Hex } from '#channels/open311/clients.ts';
 import { type Open311Config, parseOpen311Config } from '#channels/open311/config.ts';
 import { buildCatalog, type ServiceCatalog, unknownConfiguredServices } from '#channels/open311/services.ts';

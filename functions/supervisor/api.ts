@@ -25,18 +25,27 @@
 import middy from '@middy/core';
 import type { Case } from '#core/case.ts';
 import { CityLoopError } from '#core/errors.ts';
-import { type ActionType, CASE_STATES } from '#core/lifecycle/states.ts';
 import type { Action } from '#core/lifecycle/actions.ts';
+import { type ActionType, CASE_STATES } from '#core/lifecycle/states.ts';
 import type { Actor } from '#core/lifecycle/types.ts';
 import type { BusEvent } from '#core/ports.ts';
 import { MANUAL_TRIAGE } from '#core/routing.ts';
-import { caseEvent } from '#core/triage/triage.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
+import { caseEvent } from '#core/triage/triage.ts';
 import { caseDetail, caseSummary } from '#core/views/staff.ts';
-import { bodyOf, caseIdOf, caseService, departmentName, expectedVersionOf, limitOf, nowIso, staffAction } from '../dept/context.ts';
-import { getRuntime } from '../lib/runtime.ts';
+import {
+  bodyOf,
+  caseIdOf,
+  caseService,
+  departmentName,
+  expectedVersionOf,
+  limitOf,
+  nowIso,
+  staffAction,
+} from '../dept/context.ts';
 import { requireStaff } from '../lib/auth.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../lib/http.ts';
+import { getRuntime } from '../lib/runtime.ts';
 
 const P = 'POST /api/supervisor/cases/{caseId}';
 

@@ -26,6 +26,7 @@ export async function http(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read answers as loose JSON and assert on their shape
 ): Promise<{ status: number; json: any; text: string }> {
   const isString = typeof body === 'string';
   const res = await fetch(`${stack.info.url}${path}`, {

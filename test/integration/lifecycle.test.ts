@@ -334,7 +334,11 @@ describe('Local stack: the case lifecycle', () => {
 
   it('should chase (催办) a department by hand: a 【督办】 note in the trace and Case.Chased on its queue', async () => {
     // Prepare
-    const tn = await submit('lifecycle-chase-0001', '人行道地砖松动', '人民西路12号门前人行道地砖松动翘起，老人差点摔倒。');
+    const tn = await submit(
+      'lifecycle-chase-0001',
+      '人行道地砖松动',
+      '人民西路12号门前人行道地砖松动翘起，老人差点摔倒。',
+    );
     await take('dept-chengguan', 1);
     // Act
     const chased = await sup(tn, 'chase', { text: '群众再次来电，请今天内处理' });

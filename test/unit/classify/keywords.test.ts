@@ -12,12 +12,18 @@ describe('Function: createKeywordClassifier', () => {
   });
 
   it('should send a request without any known keyword to manual triage', () => {
-    expect(classifier.classify({ text: '你好，我想问个事情' })).toMatchObject({ decision: 'manual', reason: 'no-keyword' });
+    expect(classifier.classify({ text: '你好，我想问个事情' })).toMatchObject({
+      decision: 'manual',
+      reason: 'no-keyword',
+    });
   });
 
   it('should take a valid category hint as a strong hint, and ignore an unknown one', () => {
     const code = defaultTaxonomy.categories.find((c) => c.code === 'SZ-02')?.code as string;
-    expect(classifier.classify({ text: '这里有问题', categoryHint: code })).toMatchObject({ category: code, reason: 'hint' });
+    expect(classifier.classify({ text: '这里有问题', categoryHint: code })).toMatchObject({
+      category: code,
+      reason: 'hint',
+    });
     expect(classifier.classify({ text: '这里有问题', categoryHint: 'NOPE' })).toMatchObject({ decision: 'manual' });
   });
 });

@@ -5,8 +5,8 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setLogSink } from '#functions/lib/log.ts';
@@ -27,7 +27,7 @@ const event = (body: unknown, headers: Record<string, string> = { 'content-type'
 });
 
 describe('Handler: web requests (POST /api/requests)', () => {
-  let handler: (e: unknown, c: unknown) => Promise<any>;
+  let handler: (e: unknown, c: unknown) => Promise<{ statusCode: number; body: string }>;
   beforeAll(async () => {
     process.env.TABLE_NAME = 't';
     process.env.QUEUE_URL_INTAKE = 'https://sqs.local/000/intake';

@@ -601,13 +601,13 @@ describe('Class: CityLoopStack (channel credentials and email)', () => {
   it('should receive mail with an SES rule that stores the raw MIME in the encrypted bucket, then invokes the function', () => {
     // Act
     const rules = aws.template.findResources('AWS::SES::ReceiptRule');
-    const rule = Object.values(rules)[0] as { Properties: { Rule: Record<string, any> } };
+    const rule = Object.values(rules)[0] as { Properties: { Rule: Record<string, unknown> } };
     // Assess
     expect(Object.keys(rules)).toHaveLength(1);
     expect(rule.Properties.Rule).toMatchObject({ Enabled: true, ScanEnabled: true, TlsPolicy: 'Require' });
-    const actions = rule.Properties.Rule.Actions as Record<string, any>[];
+    const actions = rule.Properties.Rule.Actions as { S3Action?: Record<string, unknown>; LambdaAction?: unknown }[];
     expect(actions[0]?.S3Action).toMatchObject({ ObjectKeyPrefix: 'raw/email/ses/' });
-    expect(actions[0]?.S3Action.KmsKeyArn).toBeDefined();
+    expect(actions[0]?.S3Action?.KmsKeyArn).toBeDefined();
     expect(actions[1]?.LambdaAction).toMatchObject({ InvocationType: 'Event' });
   });
 
@@ -693,7 +693,9 @@ describe('Class: CityLoopStack (citizen notices)', () => {
   it('should give every notifying function the link key as a dynamic reference and the public URL', () => {
     for (const spec of topology.functions.filter((f) => f.notifies)) {
       const fn = aws.stack.functions.get(spec.id);
-      const env = (aws.resources[logicalId(aws, fn)]?.Properties?.Environment as { Variables: Json }).Variables;
+      const env =
+        (aws.resources[logicalId(aws, fn)]?.Properties?.Environment as { Variables: Json } | undefined)?.Variables ??
+        {};
       const key = JSON.stringify(env.CITIZEN_TOKEN_SECRET);
       expect(key, spec.id).toContain('{{resolve:secretsmanager:');
       expect(env.CITYLOOP_PUBLIC_URL, spec.id).toBeDefined();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { emitSlaMetrics } from '#functions/sweep.ts';
 import { setLogSink } from '#functions/lib/log.ts';
+import { emitSlaMetrics } from '#functions/sweep.ts';
 
 describe('Function: emitSlaMetrics', () => {
   const lines: string[] = [];

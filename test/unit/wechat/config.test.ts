@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CityLoopError } from '#core/errors.ts';
 import { SecretFormatError } from '#adapters/secrets/secrets.ts';
+import { CityLoopError } from '#core/errors.ts';
 import { configFromValues, loadWechatConfig } from '#functions/wechat/config.ts';
 
 /** A fetch double for the Parameters and Secrets extension: records the call, answers from a script. */
