@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import { defaultCalendar } from '#core/calendar/default.ts';
 import { defaultSlaEnv } from '#core/sla/case-sla.ts';
 import { runSlaSweep } from '#core/sla/sweep-task.ts';
-import { defaultDepartments } from '#core/taxonomy/defaults.ts';
+import { departmentName } from '#core/taxonomy/defaults.ts';
 import { SLA_METRICS_NAMESPACE } from '#core/topology.ts';
 import { log, logSink } from './lib/log.ts';
 import { getRuntime } from './lib/runtime.ts';
@@ -26,8 +26,6 @@ const tasks: { name: string; run: SweepTask }[] = [];
 export function registerSweep(name: string, run: SweepTask): void {
   if (!tasks.some((t) => t.name === name)) tasks.push({ name, run });
 }
-
-const departmentName = (id: string | undefined) => defaultDepartments.find((d) => d.id === id)?.name;
 
 registerSweep('sla', async (now) => {
   const rt = getRuntime();

@@ -16,7 +16,7 @@ import {
   type ReportGrouping,
   renderReport,
 } from '#core/sla/report.ts';
-import { defaultDepartments, defaultTaxonomy } from '#core/taxonomy/defaults.ts';
+import { defaultTaxonomy, departmentName } from '#core/taxonomy/defaults.ts';
 import { parseArgs, str, UsageError } from '../lib/args.ts';
 import { localStackInfo, useLocalStack } from '../lib/stack.ts';
 
@@ -75,15 +75,14 @@ export async function run(args: string[]): Promise<number> {
     // The client is built now, so it reads the endpoint set above.
     const store = new DynamoStore(dynamoClient(), table);
     const records = await store.listAggregates(from as string, to as string);
-    const departments = new Map(defaultDepartments.map((d) => [d.id, d.name]));
     const categories = new Map(defaultTaxonomy.categories.map((c) => [c.code, c.name]));
     const report = buildReport(
       records,
       { from: from as string, to: to as string, by: by as ReportGrouping },
       shippedTargets(),
       {
-        department: (id) => departments.get(id),
-        street: (id) => departments.get(id),
+        department: departmentName,
+        street: departmentName,
         category: (code) => categories.get(code),
         channel: (id) => CHANNEL_LABELS[id],
       },

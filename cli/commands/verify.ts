@@ -43,7 +43,7 @@ import {
   reconcile,
 } from '#core/reconcile.ts';
 import { owedEvents } from '#core/sla/sweep-task.ts';
-import { defaultDepartments } from '#core/taxonomy/defaults.ts';
+import { defaultDepartments, departmentName } from '#core/taxonomy/defaults.ts';
 import { buildTopology, queueEnvName } from '#core/topology.ts';
 import { int, parseArgs, str, UsageError } from '../lib/args.ts';
 import { localStackInfo, useLocalStack } from '../lib/stack.ts';
@@ -281,7 +281,6 @@ async function repair(target: Target, rec: Reconciliation, snapshot: StoreSnapsh
   const rt = getRuntime();
   const done: string[] = [];
   const byTn = new Map(snapshot.reports.map((r) => [r.trackingNo, r]));
-  const departmentName = (id: string | undefined) => defaultDepartments.find((d) => d.id === id)?.name;
   for (const v of rec.violations) {
     if (v.kind === 'REPORT_WITHOUT_CASE' && v.trackingNo) {
       if (!intakeUrl) throw new UsageError(`--repair needs the intake queue URL (${queueEnvName(INTAKE_QUEUE)})`);

@@ -5,3 +5,10 @@ import type { Department, Taxonomy } from './types.ts';
 
 export const defaultDepartments: Department[] = departmentsFile.departments as Department[];
 export const defaultTaxonomy: Taxonomy = taxonomyFile as Taxonomy;
+
+const namesById = new Map(defaultDepartments.map((d) => [d.id, d.name]));
+
+/** The Chinese name of a department id (undefined for an unknown or missing id). */
+export function departmentName(id: string | undefined): string | undefined {
+  return id === undefined ? undefined : namesById.get(id);
+}

@@ -21,7 +21,7 @@ import type { ActionType } from '#core/lifecycle/states.ts';
 import type { Actor } from '#core/lifecycle/types.ts';
 import { recordCaseMetrics } from '#core/sla/case-metrics.ts';
 import { slaHook } from '#core/sla/lifecycle.ts';
-import { defaultDepartments, defaultTaxonomy } from '#core/taxonomy/defaults.ts';
+import { defaultDepartments, defaultTaxonomy, departmentName } from '#core/taxonomy/defaults.ts';
 import type { Category } from '#core/taxonomy/types.ts';
 import { caseDetail } from '#core/views/staff.ts';
 import { type HttpEvent, type HttpResult, header, json, parseBody } from '../lib/http.ts';
@@ -30,7 +30,7 @@ import { getRuntime, type Runtime } from '../lib/runtime.ts';
 
 export const categories: ReadonlyMap<string, Category> = new Map(defaultTaxonomy.categories.map((c) => [c.code, c]));
 
-export const departmentName = (id: string): string | undefined => defaultDepartments.find((d) => d.id === id)?.name;
+export { departmentName };
 
 let secret: { value: string | undefined } | undefined;
 

@@ -15,7 +15,7 @@ import { mergeCall } from '#channels/hotline/call-record.ts';
 import { type FlowAttributes, flowAttributes, flowError, parseConnectEvent } from '#channels/hotline/connect.ts';
 import { toShanghaiIso } from '#core/ids.ts';
 import type { Clock } from '#core/ports.ts';
-import { defaultDepartments } from '#core/taxonomy/defaults.ts';
+import { departmentName } from '#core/taxonomy/defaults.ts';
 import { log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';
 import { type CallerLookup, casesOfCitizen } from './caller.ts';
@@ -26,8 +26,6 @@ export interface ConnectDeps {
   store: CallerLookup;
   clock: Clock;
 }
-
-const departmentName = (id: string): string | undefined => defaultDepartments.find((d) => d.id === id)?.name;
 
 export async function handleConnectEvent(event: unknown, deps: ConnectDeps): Promise<FlowAttributes> {
   const parsed = parseConnectEvent(event);

@@ -57,9 +57,7 @@ export function triageContext(now: Date): TriageContext {
   return { classify, categories, departments: defaultDepartments, now: toShanghaiIso(now), deadlinesFor };
 }
 
-export function departmentName(id: string | undefined): string | undefined {
-  return defaultDepartments.find((d) => d.id === id)?.name;
-}
+export { departmentName } from '#core/taxonomy/defaults.ts';
 
 let groups: GroupResolver | undefined;
 

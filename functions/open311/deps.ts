@@ -7,14 +7,13 @@ import { dynamoClient, tableName } from '#adapters/dynamo/client.ts';
 import { TokenBuckets } from '#channels/open311/rate-limit.ts';
 import { acceptReport } from '#core/intake/accept.ts';
 import { enforceCitizenLimit } from '#core/intake/limits.ts';
-import { defaultDepartments } from '#core/taxonomy/defaults.ts';
+import { departmentName } from '#core/taxonomy/defaults.ts';
 import { getRuntime } from '../lib/runtime.ts';
 import type { Open311Deps } from './api.ts';
 import { open311Settings } from './config.ts';
 import { DynamoCaseFeed } from './dynamo-feed.ts';
 
 const limiter = new TokenBuckets();
-const names = new Map(defaultDepartments.map((d) => [d.id, d.name]));
 
 export async function runtimeDeps(): Promise<Open311Deps> {
   const rt = getRuntime();
@@ -30,6 +29,6 @@ export async function runtimeDeps(): Promise<Open311Deps> {
     store: rt.store,
     feed: new DynamoCaseFeed(dynamoClient(), tableName()),
     blobs: rt.blobs,
-    departmentName: (id) => names.get(id),
+    departmentName,
   };
 }

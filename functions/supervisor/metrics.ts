@@ -10,7 +10,7 @@ import { dayNumber, isIsoDate, shanghaiDateOf } from '#core/calendar/shanghai-ti
 import { CityLoopError } from '#core/errors.ts';
 import { type AggregateRecord, RATE_LABELS, shippedTargets, summarize } from '#core/sla/metrics.ts';
 import { buildReport } from '#core/sla/report.ts';
-import { defaultDepartments } from '#core/taxonomy/defaults.ts';
+import { departmentName } from '#core/taxonomy/defaults.ts';
 import { requireStaff } from '../lib/auth.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../lib/http.ts';
 import { getRuntime } from '../lib/runtime.ts';
@@ -37,14 +37,12 @@ function period(event: HttpEvent, now: Date): { from: string; to: string } {
   return { from, to };
 }
 
-const departmentNames = new Map(defaultDepartments.map((d) => [d.id, d.name]));
-
 export async function metrics(event: HttpEvent, deps: MetricsDeps): Promise<HttpResult> {
   requireStaff(event, 'supervisor');
   const { from, to } = period(event, deps.now());
   const records = await deps.listAggregates(from, to);
   const report = buildReport(records, { from, to, by: 'department' }, shippedTargets(), {
-    department: (id) => departmentNames.get(id),
+    department: departmentName,
   });
   const byDay = summarize(records, { from, to, by: 'day' });
   return json(200, {
