@@ -50,6 +50,11 @@ export interface CaseServiceDeps {
   deadlines?: DeadlinesHook;
   /** 考核评价: counts the transition into the daily aggregates (after the write; best effort, never fails the step). */
   metrics?: (before: Case, after: Case) => Promise<void>;
+  /**
+   * 纠错样本: sees every written step (after the write; best effort, never fails the step). The wiring keeps a labelled
+   * example when a person set the category (`./corrections.ts`).
+   */
+  corrections?: (before: Case, after: Case, audit: AuditRecord) => Promise<void>;
   log?: ServiceLog;
 }
 
@@ -156,6 +161,17 @@ export class CaseService {
         .metrics(c, next)
         .catch((e: unknown) =>
           this.log.warn('case metrics not recorded', { caseId: next.caseId, version: next.version, error: String(e) }),
+        );
+    }
+    if (this.deps.corrections) {
+      await this.deps
+        .corrections(c, next, result.audit)
+        .catch((e: unknown) =>
+          this.log.warn('training example not recorded', {
+            caseId: next.caseId,
+            version: next.version,
+            error: String(e),
+          }),
         );
     }
     const announced = await this.announce(next);

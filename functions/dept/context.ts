@@ -10,10 +10,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dynamoClient, tableName } from '#adapters/dynamo/client.ts';
+import { DynamoTrainingExamples } from '#adapters/dynamo/training-examples.ts';
 import type { Case } from '#core/case.ts';
 import { citizenToken } from '#core/cases/citizen-auth.ts';
+import { correctionOf, type TrainingExampleStore } from '#core/cases/corrections.ts';
 import type { NoticeContext } from '#core/cases/notify.ts';
 import { CaseService } from '#core/cases/service.ts';
+import { indexTaxonomy } from '#core/classify/taxonomy.ts';
 import { CityLoopError } from '#core/errors.ts';
 import { toShanghaiIso } from '#core/ids.ts';
 import { type Action, ActionSchema } from '#core/lifecycle/actions.ts';
@@ -83,6 +87,21 @@ export const noticeContext: NoticeContext = {
 };
 
 let cached: { rt: Runtime; service: CaseService } | undefined;
+let taxonomyIndex: ReturnType<typeof indexTaxonomy> | undefined;
+let examples: { rt: Runtime; store: TrainingExampleStore } | undefined;
+let examplesOverride: TrainingExampleStore | undefined;
+
+/** Where supervisors' category decisions are kept as training examples (the runtime's table; tests may swap it). */
+export function trainingExamples(): TrainingExampleStore {
+  if (examplesOverride) return examplesOverride;
+  const rt = getRuntime();
+  if (examples?.rt !== rt) examples = { rt, store: new DynamoTrainingExamples(dynamoClient(), tableName()) };
+  return examples.store;
+}
+
+export function setTrainingExamples(store: TrainingExampleStore | undefined): void {
+  examplesOverride = store;
+}
 
 /** The case service on the current runtime (rebuilt when tests swap the runtime). */
 export function caseService(): CaseService {
@@ -102,6 +121,12 @@ export function caseService(): CaseService {
         deadlines: slaHook(),
         metrics: async (before, after) => {
           await recordCaseMetrics(rt.store, before, after);
+        },
+        // 人工分拨/改派 with a category: a labelled example for the next training (`cityloop corrections`).
+        corrections: async (before, after, audit) => {
+          taxonomyIndex ??= indexTaxonomy(defaultTaxonomy);
+          const example = correctionOf(before, after, audit, taxonomyIndex);
+          if (example) await trainingExamples().putExample(example);
         },
         log,
       }),

@@ -1,0 +1,86 @@
+/**
+ * `cityloop corrections --from D --to D [--out file.csv] [--only-corrected] [--aws] [--table NAME]`
+ * 纠错样本导出: the supervisors' category decisions of a period (人工分拨, 改派/退单通过 with a new category) as a
+ * `text,label,…` CSV for the next `cityloop train` (contacts masked). Against the running local stack by default;
+ * `--aws` (or no local stack and TABLE_NAME set) reads the AWS table with the usual credentials.
+ *
+ *   cityloop corrections --from 2026-11-01 --to 2026-11-30 --out corrections.csv
+ *   cityloop train --data ../shared/data/classify/train.csv --data corrections.csv --out model.json
+ */
+import { writeFileSync } from 'node:fs';
+import { dynamoClient } from '#adapters/dynamo/client.ts';
+import { DynamoTrainingExamples } from '#adapters/dynamo/training-examples.ts';
+import { isIsoDate } from '#core/calendar/shanghai-time.ts';
+import { examplesCsv } from '#core/cases/corrections.ts';
+import { parseArgs, str, UsageError } from '../lib/args.ts';
+import { localStackInfo, useLocalStack } from '../lib/stack.ts';
+
+export const summary =
+  '纠错样本 export supervisors’ category corrections as training rows: corrections --from D --to D';
+
+const USAGE = `用法 usage:
+  cityloop corrections --from YYYY-MM-DD --to YYYY-MM-DD [--out file.csv] [--only-corrected] [--aws] [--table NAME]
+  导出人工分拨/改派时确定的事项类别，作为下一次训练的样本 (text,label,category,…；联系方式已脱敏)
+  --only-corrected  只导出模型判断错误的样本 (不含人工确认模型建议的样本)
+  默认读取本地运行的系统 (npm start); --aws 读取 AWS 上的表 (TABLE_NAME 或 --table)`;
+
+function connect(aws: boolean, table: string | undefined): string {
+  if (table) process.env.TABLE_NAME = table;
+  if (!aws) {
+    const info = localStackInfo();
+    if (info) {
+      useLocalStack(info);
+      return process.env.TABLE_NAME ?? info.tableName;
+    }
+  }
+  if (!process.env.TABLE_NAME) {
+    throw new UsageError(
+      '找不到本地运行的系统 no local stack found (run `npm start`, or set CITYLOOP_DATA_DIR); for AWS pass --aws with TABLE_NAME or --table',
+    );
+  }
+  return process.env.TABLE_NAME;
+}
+
+export async function run(args: string[]): Promise<number> {
+  try {
+    const p = parseArgs(args, { values: ['from', 'to', 'out', 'table'], booleans: ['aws', 'only-corrected', 'help'] });
+    if (p.flags.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (p.positionals.length > 0) throw new UsageError(`unexpected argument: ${p.positionals[0]}`);
+    const from = str(p, 'from');
+    const to = str(p, 'to');
+    if (!from || !to || !isIsoDate(from) || !isIsoDate(to)) {
+      throw new UsageError('--from 和 --to 必须是日期 YYYY-MM-DD (both --from and --to are required dates)');
+    }
+    if (to < from) throw new UsageError('--to 早于 --from (--to is before --from)');
+    const table = connect(p.flags.aws === true, str(p, 'table'));
+    const store = new DynamoTrainingExamples(dynamoClient(), table);
+    const all = await store.listExamples(from, to);
+    const rows = p.flags['only-corrected'] === true ? all.filter((e) => e.corrected) : all;
+    const csv = examplesCsv(rows);
+    const out = str(p, 'out');
+    if (out) {
+      writeFileSync(out, csv);
+      const corrected = rows.filter((e) => e.corrected).length;
+      process.stderr.write(
+        `已导出 ${rows.length} 条样本 (其中纠错 ${corrected} 条，确认 ${rows.length - corrected} 条) → ${out}\n`,
+      );
+    } else {
+      process.stdout.write(csv);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof RangeError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`导出失败 export failed: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
