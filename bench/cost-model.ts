@@ -97,10 +97,31 @@ export function readUnits(bytes: number, consistent: boolean): number {
   return consistent ? units : units / 2;
 }
 
+/** What a GSI carries besides the keys: everything, nothing, or the listed attributes. */
+export type IndexProjection = 'ALL' | 'KEYS_ONLY' | readonly string[];
+
 export interface IndexKeys {
   name: string;
   pk: string;
   sk?: string;
+  /** Absent: `MODELLED_PROJECTIONS[name]`, else ALL. */
+  projection?: IndexProjection;
+}
+
+/**
+ * The GSI projections the stack declares on AWS (`GSI_PROJECTIONS` in infra/stack.ts; a unit test keeps the two in
+ * step). The local emulators create every index with ALL, so the model applies these to price what AWS bills.
+ */
+export const MODELLED_PROJECTIONS: Readonly<Record<string, IndexProjection>> = {
+  due: ['version'],
+};
+
+/** The index entry of an item: the table's and the index's keys, and the projected attributes. */
+function projected(item: WireItem, ix: IndexKeys, tableKeys: readonly string[]): WireItem {
+  const p = ix.projection ?? MODELLED_PROJECTIONS[ix.name] ?? 'ALL';
+  if (p === 'ALL') return item;
+  const keep = new Set([...tableKeys, ix.pk, ...(ix.sk ? [ix.sk] : []), ...(p === 'KEYS_ONLY' ? [] : p)]);
+  return Object.fromEntries(Object.entries(item).filter(([k]) => keep.has(k)));
 }
 
 const keyOf = (item: WireItem | undefined, ix: IndexKeys): string | undefined => {
@@ -109,27 +130,30 @@ const keyOf = (item: WireItem | undefined, ix: IndexKeys): string | undefined =>
 };
 
 /**
- * Write units a table write costs in each global secondary index (projection ALL: an index entry is the item):
- * entering or leaving the index 1 write, a changed index key 2 (delete + put), a change of projected attributes
- * under the same key 1, not in the index before or after 0. Each write is sized like the item it carries.
+ * Write units a table write costs in each global secondary index: entering or leaving the index 1 write, a changed
+ * index key 2 (delete + put), a change of projected attributes under the same key 1, not in the index before or
+ * after 0. Each write is sized like the index entry it carries: the whole item for projection ALL, the keys and the
+ * included attributes otherwise (`IndexKeys.projection`, default `MODELLED_PROJECTIONS`).
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes
  */
 export function indexWriteUnits(
   before: WireItem | undefined,
   after: WireItem | undefined,
   indexes: readonly IndexKeys[],
+  tableKeys: readonly string[] = ['pk', 'sk'],
 ): Record<string, number> {
   const out: Record<string, number> = {};
   for (const ix of indexes) {
     const a = keyOf(before, ix);
     const b = keyOf(after, ix);
+    const pb = before ? projected(before, ix, tableKeys) : undefined;
+    const pa = after ? projected(after, ix, tableKeys) : undefined;
     let units = 0;
     if (a && b) {
-      if (a !== b) units = writeUnits(itemSize(before)) + writeUnits(itemSize(after));
-      else if (JSON.stringify(before) !== JSON.stringify(after))
-        units = writeUnits(Math.max(itemSize(before), itemSize(after)));
-    } else if (b) units = writeUnits(itemSize(after));
-    else if (a) units = writeUnits(itemSize(before));
+      if (a !== b) units = writeUnits(itemSize(pb)) + writeUnits(itemSize(pa));
+      else if (JSON.stringify(pb) !== JSON.stringify(pa)) units = writeUnits(Math.max(itemSize(pb), itemSize(pa)));
+    } else if (b) units = writeUnits(itemSize(pa));
+    else if (a) units = writeUnits(itemSize(pb));
     if (units > 0) out[ix.name] = units;
   }
   return out;
@@ -316,11 +340,27 @@ export function ourRequestsPerReport(path: MeasuredPath): number {
   return path.calls.filter((c) => isOurCall(c, path.functions)).length / Math.max(1, path.reports);
 }
 
-const BATCH_OPS = new Set(['SendMessageBatch', 'DeleteMessageBatch', 'PutEvents', 'ReceiveMessage']);
+const BATCH_OPS = new Set([
+  'SendMessageBatch',
+  'DeleteMessageBatch',
+  'PutEvents',
+  'ReceiveMessage',
+  'BatchGetItem',
+  'BatchWriteItem',
+]);
+
+/** One entry's share of a batched call (capacity units split evenly; SQS billed per request). */
+function share(c: MeasuredCall): MeasuredCall {
+  const n = c.entries;
+  const each = c.bytes / n;
+  const indexWru = Object.fromEntries(Object.entries(c.indexWru).map(([k, v]) => [k, v / n]));
+  const billed = c.service === 'sqs' ? chunks64k(each) : c.billed / n;
+  return { ...c, entries: 1, bytes: each, billed, rru: c.rru / n, wru: c.wru / n, indexWru };
+}
 
 /**
  * The same hot path, built naively: one call per step and no batching. Every batched call becomes one call per
- * entry (SQS send/receive/delete, PutEvents); the triage consumer takes one message per invocation and reads the
+ * entry (SQS send/receive/delete, PutEvents, DynamoDB batch reads and writes); the triage consumer takes one message per invocation and reads the
  * report from the table (our intake message carries the whole report); tracking numbers are reserved one at a time
  * (ours: blocks of 20); each function awaits its calls one after the other. Billed EventBridge events do not change
  * (EventBridge bills per entry); SQS requests, Lambda invocations and GB-seconds do.
@@ -330,9 +370,8 @@ export function naivePath(path: MeasuredPath, triageScope = 'triage'): MeasuredP
   for (const c of path.calls) {
     if (c.item === 'SEQ') continue;
     if (BATCH_OPS.has(c.op) && c.entries > 1) {
-      const each = c.bytes / c.entries;
-      const billedEach = c.service === 'sqs' ? chunks64k(each) : c.billed / c.entries;
-      for (let i = 0; i < c.entries; i++) calls.push({ ...c, entries: 1, bytes: each, billed: billedEach });
+      const one = share(c);
+      for (let i = 0; i < c.entries; i++) calls.push({ ...one });
     } else calls.push(c);
   }
   const reports = path.reports;

@@ -53,7 +53,11 @@ export interface FunctionSpec {
   timeoutSec: number;
   routes?: RouteSpec[];
   /** SQS event source (queue logical id). */
-  sqs?: { queue: string; batchSize: number; maxBatchingWindowSec: number };
+  /**
+   * SQS event source. `maxConcurrency`: at most this many batches in flight (the event source's maximum concurrency
+   * on AWS; the local stack runs that many pollers, at most `LOCAL_MAX_POLLERS`).
+   */
+  sqs?: { queue: string; batchSize: number; maxBatchingWindowSec: number; maxConcurrency: number };
   /** Scheduled invocation. */
   schedule?: { everyMinutes: number };
   table: 'none' | 'read' | 'readwrite';
@@ -263,7 +267,25 @@ export function buildTopology(departments: Department[]): Topology {
       table: 'readwrite',
       putEvents: false,
       sendTo: ['intake'],
-      blobs: 'none',
+      // reads the photos a submission names (functions/http/photos.ts `webPhotoAttachments`)
+      blobs: 'read',
+    },
+    {
+      id: 'web-photos',
+      entry: 'functions/http/photos.ts',
+      description: '网页照片: upload slots for the citizen form; the photos of a case for staff (view links)',
+      memoryMb: 512,
+      timeoutSec: 10,
+      routes: [
+        { method: 'POST', path: '/api/uploads/upload-url', auth: 'public' },
+        { method: 'POST', path: '/api/uploads/photos', auth: 'public' },
+        { method: 'GET', path: '/api/uploads/view', auth: 'public' },
+        { method: 'GET', path: '/api/cases/{caseId}/photos', auth: 'staff' },
+      ],
+      table: 'read',
+      putEvents: false,
+      sendTo: [],
+      blobs: 'readwrite',
     },
     {
       id: 'triage',
@@ -272,7 +294,8 @@ export function buildTopology(departments: Department[]): Topology {
       description: '分拨: normalize, dedupe, classify, route, write the case, announce it',
       memoryMb: 1024,
       timeoutSec: 30,
-      sqs: { queue: 'intake', batchSize: 10, maxBatchingWindowSec: 1 },
+      // Racing triage workers are safe (the dedupe claim protocol): a storm is worked by many batches at once.
+      sqs: { queue: 'intake', batchSize: 10, maxBatchingWindowSec: 1, maxConcurrency: 50 },
       table: 'readwrite',
       putEvents: true,
       sendTo: ['notify'],
@@ -511,7 +534,7 @@ export function buildTopology(departments: Department[]): Topology {
       memoryMb: 256,
       // the notify queue's visibility is 180 s (≥ 6×)
       timeoutSec: 20,
-      sqs: { queue: 'notify', batchSize: 10, maxBatchingWindowSec: 1 },
+      sqs: { queue: 'notify', batchSize: 10, maxBatchingWindowSec: 1, maxConcurrency: 5 },
       table: 'none',
       putEvents: false,
       sendTo: [],

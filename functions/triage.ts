@@ -9,7 +9,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Case } from '#core/case.ts';
 import type { IntakeMessage } from '#core/intake/accept.ts';
 import type { StoredReport } from '#core/ports.ts';
-import { recordCaseMetrics, recordingCreations } from '#core/sla/case-metrics.ts';
+import { caseTransitionDeltas, metricsToken, recordingCreations } from '#core/sla/case-metrics.ts';
 import { triageBatch } from '#core/triage/process.ts';
 import { caseService, notifyCaseOpened } from './dept/context.ts';
 import { log } from './lib/log.ts';
@@ -46,14 +46,19 @@ export async function triageHandler(event: SQSEvent): Promise<SQSBatchResponse> 
     },
     reports.map((r) => r.report),
   );
-  // 考核评价: each new case counts once (受理, and the deadlines it falls due on); the case is durable already.
-  for (const c of created) {
-    await recordCaseMetrics(rt.store, null, c).catch((e: Error) =>
-      log.error('case metrics not recorded', { caseId: c.caseId, error: e.message }),
-    );
-    // The citizen hears that the request was dispatched (best effort: never fails the batch).
-    await notifyCaseOpened(c);
+  // 考核评价: each new case counts once (受理, and the deadlines it falls due on); the cases are durable already. The
+  // batch's new cases are added together: one update per aggregate item, whatever the number of cases on it.
+  if (created.length > 0) {
+    await rt.store
+      .addTransitionsToAggregates(
+        created.map((c) => ({ deltas: caseTransitionDeltas(null, c), token: metricsToken(null, c) })),
+      )
+      .catch((e: Error) =>
+        log.error('case metrics not recorded', { caseIds: created.map((c) => c.caseId), error: e.message }),
+      );
   }
+  // The citizen hears that the request was dispatched (best effort: never fails the batch).
+  for (const c of created) await notifyCaseOpened(c);
   results.forEach((res, i) => {
     const item = reports[i]!;
     if (res.status === 'fulfilled') {

@@ -5,7 +5,18 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Tags, Token, Validations } from 'aws-cdk-lib';
+import {
+  CfnOutput,
+  Duration,
+  Fn,
+  Lazy,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Tags,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -43,6 +54,33 @@ import {
   type Topology,
 } from '#core/topology.ts';
 import { CityLoopFunction, PROJECT_ROOT } from './function.ts';
+
+/** What a global secondary index carries besides its keys and the table's keys. */
+export type GsiProjection =
+  | { type: 'ALL' }
+  | { type: 'KEYS_ONLY' }
+  | { type: 'INCLUDE'; attributes: readonly string[] };
+
+/**
+ * The projection of each GSI (absent: ALL). An index costs one write per table write that touches its entry, sized
+ * like the projected entry, so ALL pays the whole item again (a 5 KB case: 5 WRU per index per write). ALL stays where
+ * the reader uses the document from the index: gsi1/gsi2 (reports by tracking number / citizen), gsi3 (department
+ * lists), reqday (Open311 feed). `due` carries only `version`: the sweep reads keys and version from it and re-reads
+ * every due case before acting (core/sla/sweep-task.ts), so an entry costs ~1 WRU. Changing the projection of a
+ * deployed index needs the index dropped and re-created (CloudFormation does not update it in place).
+ */
+export const GSI_PROJECTIONS: Readonly<Record<string, GsiProjection>> = {
+  due: { type: 'INCLUDE', attributes: ['version'] },
+};
+
+function projectionProps(
+  name: string,
+): Pick<dynamodb.GlobalSecondaryIndexProps, 'projectionType' | 'nonKeyAttributes'> {
+  const p = GSI_PROJECTIONS[name] ?? { type: 'ALL' };
+  if (p.type === 'INCLUDE')
+    return { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...p.attributes] };
+  return { projectionType: p.type === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL };
+}
 
 /** Cognito groups the handlers check (`cognito:groups` claim). */
 export const AGENTS_GROUP = 'agents';
@@ -92,6 +130,11 @@ export interface CityLoopStackProps extends StackProps {
   web?: WebOptions | false;
   /** Default: a Cognito user pool in aws; in aws-cn (no Cognito user pools there) an external OIDC issuer if given. */
   staffAuth?: StaffAuth;
+  /**
+   * Prefix of the Cognito hosted sign-in domain (`<prefix>.auth.<region>.amazoncognito.com`, unique per region;
+   * lowercase letters, digits, hyphens). Default: `<stack name>-staff-<account>`.
+   */
+  staffDomainPrefix?: string;
   /** Subscribe this address to the alarm topic. */
   alarmEmail?: string;
   /** HTTP API stage throttling (requests per second, burst). */
@@ -164,6 +207,11 @@ export class CityLoopStack extends Stack {
   /** Cognito staff pool (absent with an external OIDC issuer, and by default in aws-cn where Cognito has no user pools). */
   public userPool?: cognito.UserPool;
   public staffClient?: cognito.UserPoolClient;
+  /** The pages' OAuth 2.0 client (authorization code + PKCE, no secret) and the hosted sign-in domain. */
+  public pagesClient?: cognito.UserPoolClient;
+  public staffDomain?: cognito.UserPoolDomain;
+  /** What the pages read at run time (`/config.json` in the site bucket): how staff sign in. */
+  public pagesConfig: Record<string, unknown> = { auth: { mode: 'bearer' } };
   public readonly dataKey: kms.Key;
   public readonly blobs: s3.Bucket;
   public readonly alarmTopic: sns.Topic;
@@ -209,7 +257,7 @@ export class CityLoopStack extends Stack {
         indexName: index.name,
         partitionKey: { name: index.pk, type: dynamodb.AttributeType.STRING },
         sortKey: { name: index.sk, type: dynamodb.AttributeType.STRING },
-        projectionType: dynamodb.ProjectionType.ALL,
+        ...projectionProps(index.name),
       });
     }
     const indexNames = topology.table.indexes.map((i) => i.name);
@@ -307,15 +355,25 @@ export class CityLoopStack extends Stack {
 
     // Staff sign-in. Handlers check the `cognito:groups` claim (agents, supervisors, dept-<id>).
     const staffAuth = props.staffAuth ?? (this.partitionName === 'aws-cn' ? undefined : { kind: 'cognito' });
+    const web = props.web ?? (this.partitionName === 'aws-cn' ? false : {});
     const staffAuthorizer =
       staffAuth?.kind === 'cognito'
-        ? this.addUserPool(departments)
+        ? this.addUserPool(departments, web === false ? undefined : web, props.staffDomainPrefix)
         : staffAuth?.kind === 'oidc'
           ? new HttpJwtAuthorizer('StaffJwt', staffAuth.issuer, {
               jwtAudience: staffAuth.audience,
               identitySource: ['$request.header.Authorization'],
             })
           : undefined;
+    if (staffAuth?.kind === 'oidc') {
+      // The city's OIDC provider: the pages discover its endpoints from the issuer (code + PKCE, public client).
+      this.pagesConfig = {
+        auth: {
+          mode: 'oauth',
+          oauth: { issuer: staffAuth.issuer, clientId: staffAuth.audience[0], scopes: ['openid', 'profile'] },
+        },
+      };
+    }
 
     // HTTP API with throttling and JSON access logs (no headers, no bodies: nothing personal in them).
     this.api = new apigw.HttpApi(this, 'Api', {
@@ -465,7 +523,6 @@ export class CityLoopStack extends Stack {
     }).addAlarmAction(alarmAction);
 
     // Static pages behind CloudFront (OAC), with the API under the same origin for its route prefixes.
-    const web = props.web ?? (this.partitionName === 'aws-cn' ? false : {});
     if (web !== false) {
       this.distribution = this.addWeb(
         web,
@@ -492,6 +549,10 @@ export class CityLoopStack extends Stack {
       new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.staffClient.userPoolClientId });
     }
+    if (this.staffDomain && this.pagesClient) {
+      new CfnOutput(this, 'StaffSignInDomain', { value: this.staffDomain.baseUrl() });
+      new CfnOutput(this, 'PagesClientId', { value: this.pagesClient.userPoolClientId });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     for (const d of departments) {
       new CfnOutput(this, `DeptQueueUrl${pascal(d.id)}`, {
@@ -511,8 +572,72 @@ export class CityLoopStack extends Stack {
     return q;
   }
 
-  /** The staff user pool, its groups and client, and a JWT authorizer on it. */
-  private addUserPool(departments: Department[]): apigw.IHttpRouteAuthorizer {
+  /** The pages' origin (`https://<custom domain or CloudFront domain>`), resolved once the distribution exists. */
+  private pagesOrigin(web: WebOptions): string {
+    if (web.domainName) return `https://${web.domainName}`;
+    return Lazy.string({
+      produce: () => {
+        if (!this.distribution) throw new Error('the pages client needs the CloudFront distribution');
+        return `https://${this.distribution.distributionDomainName}`;
+      },
+    });
+  }
+
+  /**
+   * Cognito hosted sign-in for the pages: the user pool domain and a public OAuth 2.0 client (authorization code
+   * grant; no secret, so the pages prove themselves with PKCE, RFC 7636), whose redirect URLs are the three consoles
+   * of the CloudFront pages. https://docs.aws.amazon.com/cognito/latest/developerguide/using-pkce-in-authorization-code.html
+   */
+  private addPagesSignIn(pool: cognito.UserPool, web: WebOptions, prefix: string | undefined): cognito.UserPoolClient {
+    const origin = this.pagesOrigin(web);
+    const consoles = ['agent', 'dept', 'supervisor'].map((page) => `${origin}/${page}/`);
+    const domainPrefix =
+      prefix ??
+      `${this.stackName
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .slice(0, 30)}-staff-${this.account}`;
+    const domain = pool.addDomain('StaffDomain', { cognitoDomain: { domainPrefix } });
+    const client = pool.addClient('PagesClient', {
+      generateSecret: false,
+      authFlows: {},
+      oAuth: {
+        flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+        callbackUrls: consoles,
+        logoutUrls: consoles,
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.hours(12),
+    });
+    this.staffDomain = domain;
+    this.pagesClient = client;
+    const base = domain.baseUrl();
+    this.pagesConfig = {
+      auth: {
+        mode: 'oauth',
+        oauth: {
+          authorizeUrl: `${base}/oauth2/authorize`,
+          tokenUrl: `${base}/oauth2/token`,
+          logoutUrl: `${base}/logout`,
+          clientId: client.userPoolClientId,
+          scopes: ['openid', 'email', 'profile'],
+        },
+      },
+    };
+    return client;
+  }
+
+  /** The staff user pool, its groups and clients, and a JWT authorizer on it. */
+  private addUserPool(
+    departments: Department[],
+    web: WebOptions | undefined,
+    domainPrefix: string | undefined,
+  ): apigw.IHttpRouteAuthorizer {
     const pool = new cognito.UserPool(this, 'Staff', {
       selfSignUpEnabled: false,
       signInAliases: { username: true, email: true },
@@ -557,10 +682,12 @@ export class CityLoopStack extends Stack {
     }
     this.userPool = pool;
     this.staffClient = client;
+    // The pages sign in through the hosted UI when they are served (they send the ID token: its `aud` is their client).
+    const pages = web ? this.addPagesSignIn(pool, web, domainPrefix) : undefined;
     // The issuer comes from the pool itself (ProviderURL); the stock HttpUserPoolAuthorizer hard-codes
     // `https://cognito-idp.<region>.amazonaws.com`, which bakes the aws partition's domain into the template.
     return new HttpJwtAuthorizer('StaffJwt', pool.userPoolProviderUrl, {
-      jwtAudience: [client.userPoolClientId],
+      jwtAudience: [client.userPoolClientId, ...(pages ? [pages.userPoolClientId] : [])],
       identitySource: ['$request.header.Authorization'],
     });
   }
@@ -721,6 +848,7 @@ export class CityLoopStack extends Stack {
       new SqsEventSource(this.queue(spec.sqs.queue), {
         batchSize: spec.sqs.batchSize,
         maxBatchingWindow: Duration.seconds(spec.sqs.maxBatchingWindowSec),
+        maxConcurrency: spec.sqs.maxConcurrency,
         reportBatchItemFailures: true,
       }),
     );
@@ -831,6 +959,14 @@ export class CityLoopStack extends Stack {
       logBucket: accessLogs,
       logFilePrefix: 'cloudfront/',
     });
+    // Citizens' photos go from the page straight to S3 (pre-signed PUT, functions/http/photos.ts): the blob bucket
+    // takes cross-origin PUTs from the pages' origin only.
+    this.blobs.addCorsRule({
+      allowedMethods: [s3.HttpMethods.PUT],
+      allowedOrigins: [`https://${options.domainName ?? distribution.distributionDomainName}`],
+      allowedHeaders: ['content-type'],
+      maxAge: 300,
+    });
     if (china) {
       Validations.of(distribution).acknowledge({
         id: 'AwsSolutions-CFR7',
@@ -861,9 +997,10 @@ export class CityLoopStack extends Stack {
     }
 
     // Deployed only if the pages are built at synth time: a fresh clone synthesizes without building them first.
+    // `config.json` (how staff sign in) comes last, replacing the build's local one with this stack's values.
     if (fs.existsSync(webDistPath)) {
       new s3deploy.BucketDeployment(this, 'WebDeploy', {
-        sources: [s3deploy.Source.asset(webDistPath)],
+        sources: [s3deploy.Source.asset(webDistPath), s3deploy.Source.jsonData('config.json', this.pagesConfig)],
         destinationBucket: site,
         distribution,
         distributionPaths: ['/*'],

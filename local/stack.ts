@@ -84,6 +84,8 @@ export interface LocalStack {
 }
 
 const REGION = 'us-east-1';
+/** Pollers per SQS-driven function at most (the topology's `maxConcurrency` is for AWS). */
+export const LOCAL_MAX_POLLERS = 4;
 const ACCOUNT = '000000000000';
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
@@ -213,17 +215,20 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const pollers: Poller[] = [];
     for (const f of topology.functions) {
       if (!f.sqs) continue;
-      pollers.push(
-        startPoller({
-          sqs,
-          queueUrl: queueUrls[f.sqs.queue]!,
-          queueArn: queueArns[f.sqs.queue]!,
-          region: REGION,
-          batchSize: f.sqs.batchSize,
-          handler: (e: SQSEvent) => invoke(f.id, e) as Promise<SQSBatchResponse>,
-          onError: (e) => log(`[${f.id}] ${(e as Error).message}`),
-        }),
-      );
+      // Like the event source on AWS, several batches in flight at once (bounded here: one process).
+      for (let i = 0; i < Math.min(f.sqs.maxConcurrency, LOCAL_MAX_POLLERS); i++) {
+        pollers.push(
+          startPoller({
+            sqs,
+            queueUrl: queueUrls[f.sqs.queue]!,
+            queueArn: queueArns[f.sqs.queue]!,
+            region: REGION,
+            batchSize: f.sqs.batchSize,
+            handler: (e: SQSEvent) => invoke(f.id, e) as Promise<SQSBatchResponse>,
+            onError: (e) => log(`[${f.id}] ${(e as Error).message}`),
+          }),
+        );
+      }
     }
     const timers: NodeJS.Timeout[] = [];
     for (const f of topology.functions) {

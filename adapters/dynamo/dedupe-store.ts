@@ -3,12 +3,14 @@
  * single-item write (conditional where it decides something), never a transaction.
  *
  * Items:
- * - `DDK#<key>` / `<caseId>`: an index entry (one per key and case). `e` = the entry's small fields as JSON, `sig` =
- *   the MinHash signature (64 × u32 little-endian, 256 bytes), `set` = the sorted shingle hashes of a short text
- *   (≤ 1 KB), `expiresAt` (the table's TTL attribute, epoch s). `getByKey` is one Query on the partition,
- *   newest case first (case ids are tracking numbers: `YYYYMMDD` + sequence, so they sort by time of receipt),
- *   `Limit` = `maxEntriesPerKey`, strongly consistent. `putKeys` is BatchWriteItem (25 puts a call, plain upserts:
- *   an entry is the same whoever writes it; unprocessed items are re-sent).
+ * - `DDK#<key>` / `L`: the index entries under one key, one attribute per case: `e<caseId>` = the entry packed in
+ *   one binary value (JSON of its small fields, the MinHash signature, the shingle hashes of a short text, its expiry),
+ *   and `expiresAt` (the table's TTL attribute, epoch s: the latest entry's). `getByKeys` reads every key of a triage
+ *   batch with BatchGetItem (100 keys a call, strongly consistent, unprocessed keys re-sent), newest entry first,
+ *   expired entries skipped. `putKeys` is ONE UpdateItem per key, `SET #e = :entry, expiresAt = :x` (an upsert of
+ *   this case's attribute: concurrent writers to one key never overwrite each other); past `maxEntriesPerKey`
+ *   entries the oldest are removed by a second UpdateItem (ReturnValues=ALL_NEW tells the writer the count).
+ *   `putLatest` replaces the whole item (BatchWriteItem, 25 puts a call): the text band keys.
  * - `DDC#<key>` / `C`: a claim, `v` = the value. `claim` is ONE PutItem with
  *   `attribute_not_exists(pk) OR v = :v OR expiresAt < :now` (put-if-absent; re-claiming with the stored value wins,
  *   so a retried Lambda is idempotent; an expired claim TTL has not deleted yet counts as absent). The loser learns
@@ -36,12 +38,15 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { CandidateEntry, CaseState, ClaimResult, DedupeStore } from '#core/dedupe/store.ts';
+
+export const ENTRY_SK = 'L';
+/** The attribute of a case's entry in a key's item. */
+const entryAttr = (caseId: string): string => `e${caseId}`;
 
 export const entryPk = (key: string): string => `DDK#${key}`;
 export const claimPk = (key: string): string => `DDC#${key}`;
@@ -59,7 +64,7 @@ const BATCH_WRITE = 25;
 const BATCH_GET = 100;
 
 export interface DynamoDedupeStoreOptions {
-  /** Entries a `getByKey` returns (Query `Limit`). Default 100. */
+  /** Entries kept (and returned) per key, newest first. Default 100. */
   maxEntriesPerKey?: number;
   /** Index entries expire this long after the report that wrote them (citizen keys serve 重办 after closure). Default 180. */
   entryTtlDays?: number;
@@ -93,58 +98,107 @@ function bytesToU32(b: Uint8Array): Uint32Array {
   return out;
 }
 
-/** The DynamoDB item of an index entry (exported for tests). */
-export function entryItem(key: string, entry: CandidateEntry, expiresAt: number): Record<string, AttributeValue> {
-  const small = {
+/** The small fields of an entry as stored (JSON). */
+interface SmallFields {
+  r: string;
+  at: number;
+  g: string;
+  ro?: string;
+  la?: number;
+  lo?: number;
+  p?: string[];
+  c2?: string[];
+  t?: string;
+  n?: number;
+  /** Expiry, epoch s. */
+  x?: number;
+  /** 1: the shingle hashes follow the signature (a short text; possibly none). */
+  h?: 1;
+}
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+/**
+ * An entry packed in one binary value: u32 JSON length, the JSON, u32 signature length (in u32s), the signature, then
+ * the shingle hashes of a short text (little-endian u32s).
+ */
+export function packEntry(entry: CandidateEntry, expiresAt: number): Uint8Array {
+  const small: SmallFields = {
     r: entry.reportId,
     at: entry.at,
     g: entry.group,
     ...(entry.root ? { ro: entry.root } : {}),
     ...(entry.lat !== undefined && entry.lon !== undefined ? { la: entry.lat, lo: entry.lon } : {}),
     p: entry.placeKeys,
-    c: entry.citizenKeys,
+    c2: entry.citizenKeys,
     t: entry.title,
     n: entry.sketch.size,
+    x: expiresAt,
+    ...(entry.sketch.set ? { h: 1 as const } : {}),
   };
-  return {
-    pk: { S: entryPk(key) },
-    sk: { S: entry.caseId },
-    e: { S: JSON.stringify(small) },
-    sig: { B: u32ToBytes(entry.sketch.sig) },
-    ...(entry.sketch.set ? { set: { B: u32ToBytes(entry.sketch.set) } } : {}),
-    expiresAt: { N: String(expiresAt) },
-  };
+  const json = utf8.encode(JSON.stringify(small));
+  const sig = u32ToBytes(entry.sketch.sig);
+  const set = entry.sketch.set ? u32ToBytes(entry.sketch.set) : new Uint8Array(0);
+  const out = new Uint8Array(8 + json.length + sig.length + set.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, json.length, true);
+  out.set(json, 4);
+  view.setUint32(4 + json.length, entry.sketch.sig.length, true);
+  out.set(sig, 8 + json.length);
+  out.set(set, 8 + json.length + sig.length);
+  return out;
 }
 
-/** The entry of an index item. */
-export function readEntry(item: Record<string, AttributeValue>): CandidateEntry {
-  const s = JSON.parse(item.e?.S ?? '{}') as {
-    r: string;
-    at: number;
-    g: string;
-    ro?: string;
-    la?: number;
-    lo?: number;
-    p?: string[];
-    c?: string[];
-    t?: string;
-    n?: number;
-  };
-  const sig = item.sig?.B ? bytesToU32(item.sig.B) : new Uint32Array(0);
-  const set = item.set?.B ? bytesToU32(item.set.B) : undefined;
-  return {
-    caseId: item.sk?.S ?? '',
+/** The entry of a packed value, with its expiry (epoch s). */
+export function unpackEntry(caseId: string, b: Uint8Array): { entry: CandidateEntry; expiresAt?: number } {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const jsonLen = view.getUint32(0, true);
+  const s = JSON.parse(fromUtf8.decode(b.subarray(4, 4 + jsonLen))) as SmallFields;
+  const sigLen = view.getUint32(4 + jsonLen, true);
+  const sigStart = 8 + jsonLen;
+  const sig = bytesToU32(b.subarray(sigStart, sigStart + sigLen * 4));
+  const rest = b.subarray(sigStart + sigLen * 4);
+  const entry: CandidateEntry = {
+    caseId,
     reportId: s.r,
     at: s.at,
     group: s.g,
     ...(s.ro ? { root: s.ro } : {}),
     ...(s.la !== undefined && s.lo !== undefined ? { lat: s.la, lon: s.lo } : {}),
     placeKeys: s.p ?? [],
-    citizenKeys: s.c ?? [],
-    sketch: { sig, size: s.n ?? 0, ...(set ? { set } : {}) },
+    citizenKeys: s.c2 ?? [],
+    sketch: { sig, size: s.n ?? 0, ...(s.h ? { set: bytesToU32(rest) } : {}) },
     title: s.t ?? '',
   };
+  return s.x !== undefined ? { entry, expiresAt: s.x } : { entry };
 }
+
+/** The DynamoDB item of a key holding only `entry` (exported for tests). */
+export function entryItem(key: string, entry: CandidateEntry, expiresAt: number): Record<string, AttributeValue> {
+  return {
+    pk: { S: entryPk(key) },
+    sk: { S: ENTRY_SK },
+    [entryAttr(entry.caseId)]: { B: packEntry(entry, expiresAt) },
+    expiresAt: { N: String(expiresAt) },
+  };
+}
+
+/** The live entries of a key's item, newest first (by report time, then case id). */
+export function readEntries(item: Record<string, AttributeValue> | undefined, nowSec: number): CandidateEntry[] {
+  if (!item) return [];
+  const out: CandidateEntry[] = [];
+  for (const [name, v] of Object.entries(item)) {
+    if (name.length < 2 || name[0] !== 'e' || name === 'expiresAt' || !v.B) continue;
+    const { entry, expiresAt } = unpackEntry(name.slice(1), v.B);
+    if (expiresAt !== undefined && expiresAt <= nowSec) continue;
+    out.push(entry);
+  }
+  return out.sort(newestFirst);
+}
+
+const newestFirst = (a: CandidateEntry, b: CandidateEntry): number =>
+  b.at - a.at || (a.caseId < b.caseId ? 1 : a.caseId > b.caseId ? -1 : 0);
 
 const isConditionFailure = (
   e: unknown,
@@ -193,24 +247,72 @@ export class DynamoDedupeStore implements DedupeStore {
     return Math.floor(this.now() / 1000);
   }
 
-  async getByKey(key: string): Promise<CandidateEntry[]> {
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: entryPk(key) } },
-        ScanIndexForward: false,
-        Limit: this.maxEntriesPerKey,
-        ConsistentRead: true,
-      }),
+  async getByKeys(keys: readonly string[]): Promise<Map<string, CandidateEntry[]>> {
+    const unique = [...new Set(keys)];
+    const out = new Map<string, CandidateEntry[]>();
+    if (unique.length === 0) return out;
+    const items = await this.batchGet(
+      unique.map((k) => ({ pk: { S: entryPk(k) }, sk: { S: ENTRY_SK } })),
+      undefined,
     );
     const nowSec = this.nowSec();
-    return (out.Items ?? []).filter((i) => !expired(i, nowSec)).map(readEntry);
+    for (const item of items) {
+      const key = (item.pk?.S ?? '').slice('DDK#'.length);
+      out.set(key, readEntries(item, nowSec).slice(0, this.maxEntriesPerKey));
+    }
+    return out;
+  }
+
+  /** The entry's expiry: the later of "now" and its report's time, plus the TTL (replays of old reports). */
+  private entryExpiry(entry: CandidateEntry): number {
+    return Math.floor((Math.max(this.now(), entry.at) + this.entryTtlMs) / 1000);
   }
 
   async putKeys(keys: readonly string[], entry: CandidateEntry): Promise<void> {
-    // The entry lives as long as the later of "now" and its report's time, plus the TTL (replays of old reports).
-    const expiresAt = Math.floor((Math.max(this.now(), entry.at) + this.entryTtlMs) / 1000);
+    const expiresAt = this.entryExpiry(entry);
+    const packed = packEntry(entry, expiresAt);
+    await Promise.all([...new Set(keys)].map((k) => this.upsertEntry(k, entry.caseId, packed, expiresAt)));
+  }
+
+  private async upsertEntry(key: string, caseId: string, packed: Uint8Array, expiresAt: number): Promise<void> {
+    const out = await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: entryPk(key) }, sk: { S: ENTRY_SK } },
+        UpdateExpression: 'SET #e = :e, expiresAt = :x',
+        ExpressionAttributeNames: { '#e': entryAttr(caseId) },
+        ExpressionAttributeValues: { ':e': { B: packed }, ':x': { N: String(expiresAt) } },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    // Bounded item: past the per-key limit, the oldest entries (expired ones first) go.
+    const item = out.Attributes ?? {};
+    const names = Object.keys(item).filter((n) => n.length > 1 && n[0] === 'e' && n !== 'expiresAt');
+    if (names.length <= this.maxEntriesPerKey) return;
+    const nowSec = this.nowSec();
+    const ranked = names
+      .map((n) => {
+        const { entry, expiresAt: x } = unpackEntry(n.slice(1), item[n]!.B!);
+        return { n, entry, dead: x !== undefined && x <= nowSec };
+      })
+      .sort((a, b) => Number(a.dead) - Number(b.dead) || newestFirst(a.entry, b.entry));
+    const drop = ranked
+      .slice(this.maxEntriesPerKey)
+      .map((r) => r.n)
+      .filter((n) => n !== entryAttr(caseId));
+    if (drop.length === 0) return;
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: entryPk(key) }, sk: { S: ENTRY_SK } },
+        UpdateExpression: `REMOVE ${drop.map((_, i) => `#d${i}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(drop.map((n, i) => [`#d${i}`, n])),
+      }),
+    );
+  }
+
+  async putLatest(keys: readonly string[], entry: CandidateEntry): Promise<void> {
+    const expiresAt = this.entryExpiry(entry);
     const requests: WriteRequest[] = [...new Set(keys)].map((k) => ({
       PutRequest: { Item: entryItem(k, entry, expiresAt) },
     }));
@@ -270,6 +372,22 @@ export class DynamoDedupeStore implements DedupeStore {
     return out.Item.v?.S;
   }
 
+  async readClaims(keys: readonly string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(keys)];
+    const out = new Map<string, string>();
+    if (unique.length === 0) return out;
+    const items = await this.batchGet(
+      unique.map((k) => ({ pk: { S: claimPk(k) }, sk: { S: CLAIM_SK } })),
+      'pk, v, expiresAt',
+    );
+    const nowSec = this.nowSec();
+    for (const item of items) {
+      if (expired(item, nowSec) || item.v?.S === undefined) continue;
+      out.set((item.pk?.S ?? '').slice('DDC#'.length), item.v.S);
+    }
+    return out;
+  }
+
   async getCaseStates(caseIds: readonly string[]): Promise<Map<string, CaseState>> {
     const ids = [...new Set(caseIds)];
     const out = new Map<string, CaseState>();
@@ -312,9 +430,10 @@ export class DynamoDedupeStore implements DedupeStore {
     return out;
   }
 
+  /** BatchGetItem, 100 keys a call, strongly consistent, unprocessed keys re-sent; no projection → whole items. */
   private async batchGet(
     keys: Record<string, AttributeValue>[],
-    projection: string,
+    projection: string | undefined,
   ): Promise<Record<string, AttributeValue>[]> {
     const found: Record<string, AttributeValue>[] = [];
     for (let i = 0; i < keys.length; i += BATCH_GET) {
@@ -328,8 +447,8 @@ export class DynamoDedupeStore implements DedupeStore {
               [this.table]: {
                 Keys: pending,
                 ConsistentRead: true,
-                ProjectionExpression: projection,
-                ...(projection.includes('#s') ? { ExpressionAttributeNames: { '#s': 'state' } } : {}),
+                ...(projection ? { ProjectionExpression: projection } : {}),
+                ...(projection?.includes('#s') ? { ExpressionAttributeNames: { '#s': 'state' } } : {}),
               },
             },
           }),

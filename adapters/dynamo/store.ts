@@ -4,6 +4,7 @@
  * Every change is one conditional single-item write: no transactions (they cost double, and dynalite lacks them).
  */
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -15,6 +16,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { dateOfDay, dayNumber, type IsoDate } from '#core/calendar/shanghai-time.ts';
 import type { Case } from '#core/case.ts';
 import { requestDayKeys } from '#core/case-index.ts';
+import { caseIdFor } from '#core/ids.ts';
 import type {
   CaseStore,
   PutCaseResult,
@@ -65,15 +67,38 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
           TableName: this.table,
           Item: marshall(item, { removeUndefinedValues: true }),
           ConditionExpression: 'attribute_not_exists(pk)',
+          // A resubmission learns the stored report from the failed write itself (no read before the write).
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return { created: true, report };
     } catch (e) {
       if (!(e instanceof ConditionalCheckFailedException)) throw e;
-      const existing = await this.getReportByIdemKey(report.idemKey);
+      const old = (e as { Item?: Record<string, AttributeValue> }).Item;
+      // (Services that do not return the old item, such as dynalite, are read once.)
+      const existing = old?.doc ? readReport(unmarshall(old)) : await this.getReportByIdemKey(report.idemKey);
       if (!existing) throw new Error(`report ${report.idemKey} exists but cannot be read`);
-      return { created: false, report: existing };
+      return { created: false, report: await this.withOwnCase(existing) };
     }
+  }
+
+  /**
+   * A report that opened its own case is not linked by triage (its case is named after it): when its case exists, the
+   * resubmission is told so, and intake does not queue it for triage again. One small consistent read, only on a
+   * resubmission, instead of a queued message and a second triage of the report.
+   */
+  private async withOwnCase(report: StoredReport): Promise<StoredReport> {
+    if (report.caseId) return report;
+    const caseId = caseIdFor(report.trackingNo);
+    const out = await this.db.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: casePk(caseId), sk: 'CASE' }),
+        ConsistentRead: true,
+        ProjectionExpression: 'pk',
+      }),
+    );
+    return out.Item ? { ...report, caseId } : report;
   }
 
   async getReportByIdemKey(idemKey: string): Promise<StoredReport | undefined> {
@@ -265,47 +290,112 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
     let skipped = 0;
     await Promise.all(
       deltas.map(async (d) => {
-        const names: Record<string, string> = {};
-        const values: Record<string, unknown> = {};
-        const set: string[] = [];
-        const add: string[] = [];
-        for (const [i, f] of (['day', ...DIMENSIONS] as const).entries()) {
-          names[`#k${i}`] = f;
-          values[`:k${i}`] = d.key[f];
-          set.push(`#k${i} = :k${i}`);
+        if (!Object.values(d.counters).some(Boolean)) return;
+        if (await this.addToAggregate(d, d.counters, token ? [token] : [])) applied++;
+        else skipped++;
+      }),
+    );
+    return { applied, skipped };
+  }
+
+  /**
+   * The aggregates of several transitions (a triage batch's new cases): the deltas that fall on one aggregate item are
+   * summed into ONE UpdateItem carrying all their tokens, on the condition that none of them counted there before.
+   * When one did (a retried batch), that item is applied transition by transition instead, each skipped where its token
+   * is already (the same once-only result as `addToAggregates` per transition).
+   */
+  async addTransitionsToAggregates(
+    transitions: readonly { deltas: readonly AggregateDelta[]; token: string }[],
+  ): Promise<{ applied: number; skipped: number }> {
+    const byItem = new Map<string, { delta: AggregateDelta; parts: { delta: AggregateDelta; token: string }[] }>();
+    for (const t of transitions) {
+      for (const d of t.deltas) {
+        if (!Object.values(d.counters).some(Boolean)) continue;
+        const k = `${d.key.day}\n${d.id}`;
+        const g = byItem.get(k) ?? { delta: d, parts: [] };
+        g.parts.push({ delta: d, token: t.token });
+        byItem.set(k, g);
+      }
+    }
+    let applied = 0;
+    let skipped = 0;
+    await Promise.all(
+      [...byItem.values()].map(async (g) => {
+        const tokens = [...new Set(g.parts.map((p) => p.token))];
+        const sum: Record<string, number> = {};
+        for (const p of g.parts) {
+          for (const [name, n] of Object.entries(p.delta.counters)) if (n) sum[name] = (sum[name] ?? 0) + n;
         }
-        for (const [i, [name, amount]] of Object.entries(d.counters).entries()) {
-          if (!amount) continue;
-          names[`#c${i}`] = name;
-          values[`:c${i}`] = amount;
-          add.push(`#c${i} :c${i}`);
+        if (tokens.length === g.parts.length && (await this.addToAggregate(g.delta, sum, tokens))) {
+          applied += g.parts.length;
+          return;
         }
-        if (add.length === 0) return;
-        if (token) {
-          names['#applied'] = 'applied';
-          values[':tok'] = new Set([token]);
-          values[':t'] = token;
-          add.push('#applied :tok');
-        }
-        try {
-          await this.db.send(
-            new UpdateItemCommand({
-              TableName: this.table,
-              Key: marshall({ pk: aggregatePk(d.key.day), sk: d.id }),
-              UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}`,
-              ...(token ? { ConditionExpression: 'NOT contains(#applied, :t)' } : {}),
-              ExpressionAttributeNames: names,
-              ExpressionAttributeValues: marshall(values),
-            }),
-          );
-          applied++;
-        } catch (e) {
-          if (!(e instanceof ConditionalCheckFailedException)) throw e;
+        if (g.parts.length === 1) {
           skipped++;
+          return;
+        }
+        for (const p of g.parts) {
+          if (await this.addToAggregate(p.delta, p.delta.counters, [p.token])) applied++;
+          else skipped++;
         }
       }),
     );
     return { applied, skipped };
+  }
+
+  /**
+   * ONE UpdateItem on the daily aggregate item of `d` (`AGGDAY#<day>` / `<aggregate id>`): ADDs the counters, no
+   * read. With tokens (`<caseId>@<version>`), only if none of them is on the item yet, and they are added to it, so a
+   * retried transition counts once; the token set stays on the item (about 20 bytes per transition). False: skipped.
+   */
+  private async addToAggregate(
+    d: AggregateDelta,
+    counters: Readonly<Record<string, number | undefined>>,
+    tokens: readonly string[],
+  ): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const set: string[] = [];
+    const add: string[] = [];
+    for (const [i, f] of (['day', ...DIMENSIONS] as const).entries()) {
+      names[`#k${i}`] = f;
+      values[`:k${i}`] = d.key[f];
+      set.push(`#k${i} = :k${i}`);
+    }
+    for (const [i, [name, amount]] of Object.entries(counters).entries()) {
+      if (!amount) continue;
+      names[`#c${i}`] = name;
+      values[`:c${i}`] = amount;
+      add.push(`#c${i} :c${i}`);
+    }
+    if (add.length === 0) return false;
+    const conditions: string[] = [];
+    if (tokens.length > 0) {
+      names['#applied'] = 'applied';
+      values[':tok'] = new Set(tokens);
+      add.push('#applied :tok');
+      tokens.forEach((t, i) => {
+        const name = tokens.length === 1 ? ':t' : `:t${i}`;
+        values[name] = t;
+        conditions.push(`NOT contains(#applied, ${name})`);
+      });
+    }
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: aggregatePk(d.key.day), sk: d.id }),
+          UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}`,
+          ...(conditions.length ? { ConditionExpression: conditions.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      return false;
+    }
   }
 
   /** Every daily aggregate of the days `from`..`to` (inclusive, YYYY-MM-DD): one query per day, never a case read. */

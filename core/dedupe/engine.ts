@@ -3,10 +3,9 @@
  * described in `store.ts`. Used by production triage (with the DynamoDB adapter) and by `cityloop dedupe`
  * (with the in-memory store).
  */
-import { crossedThresholds, type DedupeConfig } from './config.ts';
+import { crossedThresholds, type DedupeConfig, settingsFor } from './config.ts';
 import { type Candidate, type Decision, decide, incidentMatch } from './decide.ts';
 import {
-  anchorBases,
   candidateKeys,
   contentBuckets,
   type DedupeReport,
@@ -16,7 +15,7 @@ import {
   type ReportFeatures,
   writeKeys,
 } from './features.ts';
-import { haversineMeters } from './geo.ts';
+import { cellsWithin, encodeCell, haversineMeters, precisionForRadius } from './geo.ts';
 import type { GroupResolver } from './groups.ts';
 import type { CandidateEntry, CaseState, DedupeStore } from './store.ts';
 
@@ -57,10 +56,44 @@ export interface DedupeEngineOptions {
 
 export interface DedupeEngine {
   process(report: DedupeReport): Promise<DedupeResult>;
+  /**
+   * A batch of reports (one SQS batch of triage): the same decisions as `process` on each, with the reads of all
+   * reports made together (their fates and content claims in one batched read, then the candidate keys of all of
+   * them in as few batched reads as the store allows). One report failing does not fail the others.
+   */
+  processBatch(reports: readonly DedupeReport[]): Promise<PromiseSettledResult<DedupeResult>[]>;
   /** 重复件/并案 suggestions for an agent before filing: the matching open cases near this report, best first. No writes. */
   suggest(report: DedupeReport, limit?: number): Promise<DuplicateSuggestion[]>;
   prepare(report: DedupeReport): ReportFeatures;
 }
+
+const HOUR = 3_600_000;
+
+/**
+ * The anchor bases a new case claims, in the one global (sorted) order every worker claims them in. With buckets of
+ * T hours: the cells within R of the report in its own bucket, its own cell in the next bucket, and its place keys in
+ * its own and the next bucket. Why two matching reports share one: they are within T (so the later one's bucket is
+ * the earlier one's or the next) and within R or at one place. Same bucket b: the earlier one's own cell at b is among
+ * the later one's cells within R at b (the disk around it contains the earlier report); next bucket b + 1: the earlier
+ * one claims its own cell at b + 1, among the later one's cells at b + 1; a shared place p: one claims (p, b) and
+ * (p, b + 1), the other (p, b) or (p, b + 1). This is |cells| + 1 cell anchors instead of 2 × |cells| for the
+ * window [t − T, t] (`anchorBases` of features.ts): the same guarantee with up to 3 fewer conditional writes.
+ */
+export function incidentAnchors(f: ReportFeatures, config: DedupeConfig): string[] {
+  const { radiusMeters: r, windowHours: T } = settingsFor(config, f.group).incident;
+  const b = Math.floor(f.at / (T * HOUR));
+  const bases: string[] = [];
+  if (f.lat !== undefined && f.lon !== undefined) {
+    const precision = precisionForRadius(r);
+    for (const cell of cellsWithin(f.lat, f.lon, r, precision)) bases.push(`${f.group}|g:${cell}|${b}`);
+    bases.push(`${f.group}|g:${encodeCell(f.lat, f.lon, precision)}|${b + 1}`);
+  }
+  for (const p of f.placeKeys) bases.push(`${f.group}|p:${p}|${b}`, `${f.group}|p:${p}|${b + 1}`);
+  return [...new Set(bases)].sort();
+}
+
+/** Text band keys (`keyOf.band`): one entry each is enough (see `DedupeStore.putLatest`). */
+const isBandKey = (key: string): boolean => key.startsWith('t|');
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -102,25 +135,46 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
     casesByKey: Map<string, Set<string>>;
   }
 
-  async function lookup(f: ReportFeatures): Promise<Lookup> {
-    const keys = candidateKeys(f, config);
-    const lists = await Promise.all(keys.map((k) => store.getByKey(k)));
-    const entries: CandidateEntry[] = [];
-    const casesByKey = new Map<string, Set<string>>();
-    const seen = new Set<string>();
-    lists.forEach((list, i) => {
-      casesByKey.set(keys[i]!, new Set(list.map((e) => e.caseId)));
-      for (const e of list) {
-        const id = `${e.caseId}\n${e.reportId}`;
-        if (!seen.has(id)) {
-          seen.add(id);
-          entries.push(e);
+  /** The candidates of several reports: their keys read together, then the states of every case found, together. */
+  async function lookupMany(fs: readonly ReportFeatures[]): Promise<Lookup[]> {
+    const keysOf = fs.map((f) => candidateKeys(f, config));
+    const all = [...new Set(keysOf.flat())];
+    const byKey = all.length > 0 ? await store.getByKeys(all) : new Map<string, CandidateEntry[]>();
+    const caseIds = new Set<string>();
+    const partial = keysOf.map((keys) => {
+      const entries: CandidateEntry[] = [];
+      const casesByKey = new Map<string, Set<string>>();
+      const seen = new Set<string>();
+      for (const key of keys) {
+        const list = byKey.get(key) ?? [];
+        casesByKey.set(key, new Set(list.map((e) => e.caseId)));
+        for (const e of list) {
+          const id = `${e.caseId}\n${e.reportId}`;
+          if (!seen.has(id)) {
+            seen.add(id);
+            entries.push(e);
+            caseIds.add(e.caseId);
+          }
         }
       }
+      return { entries, casesByKey };
     });
-    const caseIds = [...new Set(entries.map((e) => e.caseId))];
-    const states = caseIds.length > 0 ? await store.getCaseStates(caseIds) : new Map<string, CaseState>();
-    return { entries, states, casesByKey };
+    const states = caseIds.size > 0 ? await store.getCaseStates([...caseIds]) : new Map<string, CaseState>();
+    return partial.map((p) => ({ ...p, states }));
+  }
+
+  async function entriesOf(key: string): Promise<CandidateEntry[]> {
+    return (await store.getByKeys([key])).get(key) ?? [];
+  }
+
+  /** Band keys keep one entry each (batched plain puts); the other keys keep their newest entries. */
+  async function index(keys: readonly string[], entry: CandidateEntry): Promise<void> {
+    const bands = keys.filter(isBandKey);
+    const others = keys.filter((k) => !isBandKey(k));
+    await Promise.all([
+      others.length > 0 ? store.putKeys(others, entry) : undefined,
+      bands.length > 0 ? store.putLatest(bands, entry) : undefined,
+    ]);
   }
 
   const EMPTY: Lookup = { entries: [], states: new Map(), casesByKey: new Map() };
@@ -128,7 +182,7 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
   /** Indexes the case under this report's keys where the lookup did not already show it. */
   async function indexUnder(f: ReportFeatures, caseId: string, seen: Lookup): Promise<void> {
     const missing = writeKeys(f, config).filter((k) => !seen.casesByKey.get(k)?.has(caseId));
-    if (missing.length > 0) await store.putKeys(missing, entryOf(f, caseId));
+    if (missing.length > 0) await index(missing, entryOf(f, caseId));
   }
 
   async function finish(
@@ -165,7 +219,7 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
   async function replay(f: ReportFeatures, mine: string, fateValue: string, seen: Lookup): Promise<DedupeResult> {
     const { target, relation, reopen } = decodeFate(fateValue);
     if (target === mine) {
-      await store.putKeys(writeKeys(f, config, true), entryOf(f, mine));
+      await index(writeKeys(f, config, true), entryOf(f, mine));
       return finish(
         f,
         { relation: 'new', caseId: mine, score: 0, explanation: `新工单（重放）。New case (replayed).` },
@@ -188,33 +242,45 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
     );
   }
 
-  async function process(report: DedupeReport): Promise<DedupeResult> {
-    const f = prepareReport(report, config, groups);
-    const mine = caseIdOf(f.id);
+  /** What the first batched read tells about a report: its fate if decided before, the previous content claim. */
+  interface Prefetched {
+    fate?: string;
+    previousContent?: string;
+  }
 
+  function prefetchKeys(f: ReportFeatures, mine: string): { fate: string; previousContent?: string } {
+    const out: { fate: string; previousContent?: string } = { fate: keyOf.fate(mine) };
+    if (!f.channelMessageId && f.citizenKeys.length > 0) {
+      const { current, previous } = contentBuckets(f, config);
+      if (previous !== current) out.previousContent = keyOf.content(f.contentHash, previous);
+    }
+    return out;
+  }
+
+  /**
+   * Steps 0 and 1 of a report: a replay of an earlier decision, or a resubmission, is answered here; otherwise the
+   * report needs the lookup (undefined).
+   */
+  async function beforeLookup(f: ReportFeatures, mine: string, pre: Prefetched): Promise<DedupeResult | undefined> {
     // 0. Decided before (redelivery of this very report)?
-    const previous = await store.readClaim(keyOf.fate(mine));
-    if (previous !== undefined) return replay(f, mine, previous, EMPTY);
+    if (pre.fate !== undefined) return replay(f, mine, pre.fate, EMPTY);
 
     // 1. Resubmission.
-    const candidates: Candidate[] = [];
-    const submissionOwner = await claimSubmission(f);
-    if (submissionOwner) {
-      const resolved = await resolveCase(caseIdOf(submissionOwner.reportId));
-      candidates.push({
-        kind: 'submission',
-        reportId: submissionOwner.reportId,
-        caseId: resolved.caseId,
-        match: submissionOwner.match,
-      });
-      const d = decide(f, candidates, config) as Decision & { caseId: string };
-      const fate = await store.claim(keyOf.fate(mine), encodeFate(d.caseId, 'resubmission'));
-      if (!fate.won) return replay(f, mine, fate.value, EMPTY);
-      return finish(f, d, resolved.settled ? {} : { unsettled: true });
-    }
+    const submissionOwner = await claimSubmission(f, pre);
+    if (!submissionOwner) return undefined;
+    const resolved = await resolveCase(caseIdOf(submissionOwner.reportId));
+    const candidates: Candidate[] = [
+      { kind: 'submission', reportId: submissionOwner.reportId, caseId: resolved.caseId, match: submissionOwner.match },
+    ];
+    const d = decide(f, candidates, config) as Decision & { caseId: string };
+    const fate = await store.claim(keyOf.fate(mine), encodeFate(d.caseId, 'resubmission'));
+    if (!fate.won) return replay(f, mine, fate.value, EMPTY);
+    return finish(f, d, resolved.settled ? {} : { unsettled: true });
+  }
 
-    // 2. Lookup and decide.
-    const seen = await lookup(f);
+  /** Steps 2 and 3: decide on the candidates found; a new report claims its anchors and commits. */
+  async function afterLookup(f: ReportFeatures, mine: string, seen: Lookup): Promise<DedupeResult> {
+    const candidates: Candidate[] = [];
     const { entries, states } = seen;
     for (const e of entries) {
       // Our own tentative case can be indexed already by a racing report that yielded to us before we crashed.
@@ -227,14 +293,14 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
 
     // 3. New: claim the incident anchors in the global order, then commit.
     const own = entryOf(f, mine);
-    const bases = anchorBases(f, config);
+    const bases = incidentAnchors(f, config);
     if (bases.length > 0) {
       await store.putKeys([keyOf.case(mine)], own);
       for (const base of bases) {
         for (let slot = 0; slot < config.protocol.anchorSlots; slot++) {
           const c = await store.claim(keyOf.anchor(base, slot), mine);
           if (c.won) break;
-          const ownerEntries = await store.getByKey(keyOf.case(c.value));
+          const ownerEntries = await entriesOf(keyOf.case(c.value));
           const owner = ownerEntries.find((e) => e.caseId === c.value);
           if (!owner || !incidentMatch(f, owner, config).ok) continue;
           // A closed case keeps its anchor until the bucket ages out: it is not joined (decide skipped it too).
@@ -245,8 +311,73 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
     }
     const fate = await store.claim(keyOf.fate(mine), mine);
     if (!fate.won) return replay(f, mine, fate.value, seen);
-    await store.putKeys(writeKeys(f, config, true), own);
+    await index(writeKeys(f, config, true), own);
     return finish(f, { ...decision, caseId: mine });
+  }
+
+  async function processBatch(reports: readonly DedupeReport[]): Promise<PromiseSettledResult<DedupeResult>[]> {
+    const out: PromiseSettledResult<DedupeResult>[] = new Array(reports.length);
+    const fail = (i: number, reason: unknown) => {
+      out[i] = { status: 'rejected', reason };
+    };
+    const live: { i: number; f: ReportFeatures; mine: string; keys: ReturnType<typeof prefetchKeys> }[] = [];
+    reports.forEach((r, i) => {
+      try {
+        const f = prepareReport(r, config, groups);
+        const mine = caseIdOf(f.id);
+        live.push({ i, f, mine, keys: prefetchKeys(f, mine) });
+      } catch (e) {
+        fail(i, e);
+      }
+    });
+    // 0–1. One read for every fate and previous content claim, then each report's submission claim.
+    let claims: Map<string, string>;
+    try {
+      claims = await store.readClaims(
+        live.flatMap((x) => (x.keys.previousContent ? [x.keys.fate, x.keys.previousContent] : [x.keys.fate])),
+      );
+    } catch (e) {
+      for (const x of live) fail(x.i, e);
+      return out;
+    }
+    const early = await Promise.allSettled(
+      live.map((x) => {
+        const pre: Prefetched = {};
+        const fate = claims.get(x.keys.fate);
+        if (fate !== undefined) pre.fate = fate;
+        const prev = x.keys.previousContent ? claims.get(x.keys.previousContent) : undefined;
+        if (prev !== undefined) pre.previousContent = prev;
+        return beforeLookup(x.f, x.mine, pre);
+      }),
+    );
+    // 2. The candidates of every report still undecided, read together.
+    const pending: (typeof live)[number][] = [];
+    early.forEach((r, k) => {
+      const x = live[k]!;
+      if (r.status === 'rejected') fail(x.i, r.reason);
+      else if (r.value) out[x.i] = { status: 'fulfilled', value: r.value };
+      else pending.push(x);
+    });
+    if (pending.length === 0) return out;
+    let seen: Lookup[];
+    try {
+      seen = await lookupMany(pending.map((x) => x.f));
+    } catch (e) {
+      for (const x of pending) fail(x.i, e);
+      return out;
+    }
+    // 3. Decide and write, each report on its own (the claim protocol orders what must be ordered).
+    const late = await Promise.allSettled(pending.map((x, k) => afterLookup(x.f, x.mine, seen[k]!)));
+    late.forEach((r, k) => {
+      out[pending[k]!.i] = r;
+    });
+    return out;
+  }
+
+  async function process(report: DedupeReport): Promise<DedupeResult> {
+    const [r] = await processBatch([report]);
+    if (r!.status === 'rejected') throw r!.reason;
+    return r!.value;
   }
 
   /** Lost an anchor to a matching case that is being created right now: join it. */
@@ -273,6 +404,7 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
 
   async function claimSubmission(
     f: ReportFeatures,
+    pre: Prefetched,
   ): Promise<{ reportId: string; match: 'message-id' | 'content-hash' } | undefined> {
     if (f.channelMessageId) {
       const c = await store.claim(keyOf.submission(f.channel ?? '', f.channelMessageId), f.id);
@@ -281,7 +413,7 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
     if (f.citizenKeys.length === 0) return undefined;
     const { current, previous } = contentBuckets(f, config);
     if (previous !== current) {
-      const prev = await store.readClaim(keyOf.content(f.contentHash, previous));
+      const prev = pre.previousContent;
       if (prev !== undefined && prev !== f.id) return { reportId: prev, match: 'content-hash' };
     }
     const c = await store.claim(keyOf.content(f.contentHash, current), f.id);
@@ -290,7 +422,7 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
 
   async function suggest(report: DedupeReport, limit = 5): Promise<DuplicateSuggestion[]> {
     const f = prepareReport(report, config, groups);
-    const { entries, states } = await lookup(f);
+    const [{ entries, states }] = (await lookupMany([f])) as [Lookup];
     const best = new Map<string, DuplicateSuggestion>();
     for (const e of entries) {
       const state = states.get(e.caseId);
@@ -315,5 +447,5 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
     return [...best.values()].sort((a, b) => b.score - a.score).slice(0, limit);
   }
 
-  return { process, suggest, prepare: (r) => prepareReport(r, config, groups) };
+  return { process, processBatch, suggest, prepare: (r) => prepareReport(r, config, groups) };
 }

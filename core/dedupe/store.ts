@@ -2,16 +2,22 @@
  * The `DedupeStore` port: exactly what the dedupe engine needs from a table, and an in-memory implementation with the
  * same semantics (tests, the `cityloop dedupe` replay, the bench).
  *
- * ## Items (one DynamoDB table, pk = key; every write is ONE single-item write, never a transaction)
- * - Index entries `getByKey(key)` / `putKeys(keys, entry)`: pk = key, sk = caseId. One entry per (key, case): the first
- *   report of that case seen under that key. Keys: `g|group|geohash|bucket`, `p|group|placeKey|bucket`, `c|citizen`,
- *   `t|band|hash|bucket` (text LSH bands of a case's first long text), `k|caseId` (the private entry of a case that is
- *   still claiming). A Query returns at most `maxEntriesPerKey`, newest first; entries older than a bucket or two are
- *   never read again (TTL them). An entry carries a 64×u32 MinHash signature (256 bytes) and, for short texts, the
- *   sorted shingle hashes (≤ 1 KB): a binary attribute each.
- * - Claims `claim(key, value)` / `readClaim(key)`: put-if-absent, `attribute_not_exists(pk)`; the loser reads the
- *   winner's value (ConditionalCheckFailed → GetItem, or ReturnValuesOnConditionCheckFailure=ALL_OLD). Re-claiming with
- *   the value already stored counts as a win (a retried Lambda is idempotent).
+ * ## Items (one DynamoDB table; every write is ONE single-item write, never a transaction)
+ * - Index entries `getByKeys(keys)` / `putKeys(keys, entry)` / `putLatest(keys, entry)`: one item per key holding the
+ *   newest entries under it, at most `maxEntriesPerKey` (one per case: the first report of that case seen under that
+ *   key), so that ALL candidate keys of a whole triage batch are read in one batched read (BatchGetItem, ≤ 100 keys a
+ *   call) instead of one Query per key. `putKeys` upserts the case's entry into the key's item (one UpdateItem per
+ *   key: concurrent writers to one key never lose each other's entries); `putLatest` makes the entry the key's only
+ *   one (plain puts, batched 25 a call): used for the text band keys of a case's first long text, where two open
+ *   cases sharing one band value are near-duplicates that were not merged (rare), and losing the older one only costs
+ *   one of the 16 bands that could have found it. Keys: `g|group|geohash|bucket`, `p|group|placeKey|bucket`,
+ *   `c|citizen`, `t|band|hash|bucket`, `k|caseId` (the private entry of a case that is still claiming). Entries older
+ *   than a bucket or two are never read again (TTL them). An entry carries a 64×u32 MinHash signature (256 bytes)
+ *   and, for short texts, the sorted shingle hashes (≤ 1 KB).
+ * - Claims `claim(key, value)` / `readClaim(key)` / `readClaims(keys)`: put-if-absent, `attribute_not_exists(pk)`;
+ *   the loser reads the winner's value (ConditionalCheckFailed → GetItem, or ReturnValuesOnConditionCheckFailure=
+ *   ALL_OLD). Re-claiming with the value already stored counts as a win (a retried Lambda is idempotent).
+ *   `readClaims` reads many in one batched read (the fates and content claims of a whole batch).
  * - Case state `getCaseStates(ids)` (BatchGetItem on the case items and their dedupe state items) and
  *   `addReporter(caseId, reporterKey, at)`: ONE conditional UpdateItem on the case's dedupe state item that adds the
  *   reporter key to a set and 1 to the count unless the key is in the set already (ReturnValues=UPDATED_NEW gives the
@@ -25,23 +31,29 @@
  *    winner's fate (followed, waiting briefly if the winner is still deciding).
  * 2. Lookup: read the candidate keys (bounded: cells the search disk touches × 2–3 time buckets, place keys, citizen
  *    keys) and decide. Index entries are written only by committed cases, so whatever is found is a real case.
+ *    A triage batch reads the keys of all its reports together (`processBatch`): the same as concurrent workers whose
+ *    lookups all came before their writes, an interleaving the protocol already allows.
  * 3. Repeat or incident of a found case X: claim `f|mine` = X, add the reporter, index the case under this report's
  *    keys where it is missing. Done.
- * 4. New: write the private entry `k|mine`, then claim the anchors of this report in ONE global sorted order:
- *    the cells within R of the report × the time buckets of [t−T, t], and its place keys × the same buckets; for each,
- *    slots 0..S−1 until one is won or is owned by a matching case. Owned by a case O whose private entry matches
- *    (same rules as an incident) → yield: claim `f|mine` = O, then follow O's fate (O is still claiming: wait, it
- *    never waits on us). Won every anchor → commit: claim `f|mine` = mine, write the index entries.
- * Why one case: two matching reports A and B are within R and T, so A's own cell and bucket is also in B's anchor set
- * (the disk around B contains A; A's time lies in [t_B−T, t_B] or B's in A's). Both claim that shared anchor, in the
- * same sorted order, slot by slot; whoever comes second finds the other (or what the other yielded to) and yields.
+ * 4. New: write the private entry `k|mine`, then claim the anchors of this report in ONE global sorted order
+ *    (`incidentAnchors` in engine.ts; time buckets of T hours, b = the report's): the cells within R of the report at
+ *    b, its own cell at b + 1, and its place keys at b and b + 1; for each, slots 0..S−1 until one is won or is owned
+ *    by a matching case. Owned by a case O whose private entry matches (same rules as an incident) → yield: claim
+ *    `f|mine` = O, then follow O's fate (O is still claiming: wait, it never waits on us). Won every anchor → commit:
+ *    claim `f|mine` = mine, write the index entries.
+ * Why one case: two matching reports A (the earlier) and B are within T, so B's bucket is A's or the next one, and
+ * within R of each other or at one place. Same bucket b: A's own cell at b is among B's cells within R at b (the disk
+ * around B contains A). B in b + 1: A claims its own cell at b + 1, among B's cells at b + 1. A shared place p: A
+ * claims (p, b) and (p, b + 1), B claims (p, b) or (p, b + 1). Both claim that shared anchor, in the same sorted
+ * order, slot by slot; whoever comes second finds the other (or what the other yielded to) and yields.
  * Waiting cannot deadlock: a worker only waits after losing at anchor x to a holder that acquired x before reaching
  * its own loss point, so a cycle would need x₁ < x₂ < … < x₁. A crashed holder (timeout) is resumed by the redelivery
  * of its report (claims are idempotent per value), and the waiter answers with the holder's case id (`unsettled`).
  * Limits: more than `anchorSlots` distinct new incidents of one group in one cell and window, or two near-identical
  * texts without any place (text band keys are not anchored) racing within milliseconds, can still open two cases.
- * Cost of a new case: 1 private entry + up to (cells within R ≤ 4 + place keys ≤ 4) × 2 buckets anchor claims + 1 fate
- * claim + 1 index write; a merged report: 1 fate claim + 1 reporter write + index writes only where missing.
+ * Cost of a new case: 1 private entry + up to (cells within R ≤ 4) + 1 + (place keys ≤ 4) × 2 anchor claims + 1 fate
+ * claim + 1 index write per multi-entry key + 1 batched write of its band keys; a merged report: 1 fate claim + 1
+ * reporter write + index writes only where missing. Reads are batched per triage batch.
  */
 import { hash32, type TextSketch } from './text.ts';
 
@@ -76,13 +88,17 @@ export interface CaseState {
 export type ClaimResult = { won: true; value: string } | { won: false; value: string };
 
 export interface DedupeStore {
-  /** Entries indexed under `key`, newest first, at most the store's per-key limit. */
-  getByKey(key: string): Promise<CandidateEntry[]>;
-  /** Indexes `entry` under each key (upsert by (key, entry.caseId)). */
+  /** Entries indexed under each key, newest first, at most the store's per-key limit; a key with none may be absent. */
+  getByKeys(keys: readonly string[]): Promise<Map<string, CandidateEntry[]>>;
+  /** Indexes `entry` under each key (upsert by (key, entry.caseId)); a key keeps its newest entries. */
   putKeys(keys: readonly string[], entry: CandidateEntry): Promise<void>;
+  /** Makes `entry` the only entry under each key (replaces what was there): text band keys. */
+  putLatest(keys: readonly string[], entry: CandidateEntry): Promise<void>;
   /** Put-if-absent. Re-claiming with the stored value is a win. */
   claim(key: string, value: string): Promise<ClaimResult>;
   readClaim(key: string): Promise<string | undefined>;
+  /** The values of many claims at once (absent keys are left out). */
+  readClaims(keys: readonly string[]): Promise<Map<string, string>>;
   /** Current state of the cases (missing = open, count 0). */
   getCaseStates(caseIds: readonly string[]): Promise<Map<string, CaseState>>;
   /** Adds a distinct reporter (idempotent per reporterKey) and returns the counts before and after. */
@@ -104,14 +120,39 @@ export class InMemoryDedupeStore implements DedupeStore {
   private readonly cases = new Map<string, CaseState>();
   private readonly members = new Map<string, Set<string>>();
   private readonly maxEntriesPerKey: number;
-  /** Counts of port calls, for tests and the bench (reads = getByKey + readClaim + getCaseStates items). */
-  readonly stats = { getByKey: 0, putKeys: 0, claim: 0, readClaim: 0, getCaseStates: 0, addReporter: 0 };
+  /**
+   * Counts of port calls, for tests and the bench: `getByKey` counts keys read (one per key, batched or not),
+   * `getByKeys`/`readClaims` the batched calls, `readClaim` single claim reads.
+   */
+  readonly stats = {
+    getByKey: 0,
+    getByKeys: 0,
+    putKeys: 0,
+    putLatest: 0,
+    claim: 0,
+    readClaim: 0,
+    readClaims: 0,
+    getCaseStates: 0,
+    addReporter: 0,
+  };
 
   constructor(options: InMemoryStoreOptions = {}) {
     this.maxEntriesPerKey = options.maxEntriesPerKey ?? 200;
   }
 
+  async getByKeys(keys: readonly string[]): Promise<Map<string, CandidateEntry[]>> {
+    this.stats.getByKeys++;
+    const out = new Map<string, CandidateEntry[]>();
+    for (const key of new Set(keys)) out.set(key, this.read(key));
+    return out;
+  }
+
+  /** One key (tests, the dedupe bench). */
   async getByKey(key: string): Promise<CandidateEntry[]> {
+    return this.read(key);
+  }
+
+  private read(key: string): CandidateEntry[] {
     this.stats.getByKey++;
     const list = this.index.get(key);
     const out: CandidateEntry[] = [];
@@ -123,6 +164,11 @@ export class InMemoryDedupeStore implements DedupeStore {
   async putKeys(keys: readonly string[], entry: CandidateEntry): Promise<void> {
     this.stats.putKeys++;
     for (const key of keys) this.putOne(key, entry);
+  }
+
+  async putLatest(keys: readonly string[], entry: CandidateEntry): Promise<void> {
+    this.stats.putLatest++;
+    for (const key of keys) this.index.set(key, [entry]);
   }
 
   private putOne(key: string, entry: CandidateEntry): void {
@@ -149,6 +195,16 @@ export class InMemoryDedupeStore implements DedupeStore {
   async readClaim(key: string): Promise<string | undefined> {
     this.stats.readClaim++;
     return this.claims.get(key);
+  }
+
+  async readClaims(keys: readonly string[]): Promise<Map<string, string>> {
+    this.stats.readClaims++;
+    const out = new Map<string, string>();
+    for (const key of keys) {
+      const v = this.claims.get(key);
+      if (v !== undefined) out.set(key, v);
+    }
+    return out;
   }
 
   async getCaseStates(caseIds: readonly string[]): Promise<Map<string, CaseState>> {

@@ -85,8 +85,8 @@ export async function triageBatch(
   deps: TriageDeps,
   reports: StoredReport[],
 ): Promise<PromiseSettledResult<TriageOutcome>[]> {
-  // 1. Decide, and write (or find) the case of each report.
-  const staged = await Promise.allSettled(reports.map((report) => stage(deps, report)));
+  // 1. Decide (the dedupe engine reads for the whole batch at once), and write (or find) the case of each report.
+  const staged = await stageAll(deps, reports);
   // 2. Announce everything owed in as few bus calls as possible. Reports of one batch that joined a case opened in
   // the same batch carry its owed Case.Dispatched too: each event (by eventId) goes out once.
   const ok = staged.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -140,14 +140,91 @@ export async function triageBatch(
   return results;
 }
 
-async function stage(deps: TriageDeps, report: StoredReport): Promise<Staged> {
+async function stageAll(deps: TriageDeps, reports: readonly StoredReport[]): Promise<PromiseSettledResult<Staged>[]> {
   const ctx = deps.context();
-  const verdict = classifyReport(report, ctx);
-  if (!deps.dedupe) return open(deps, report, ctx, verdict);
+  const verdicts = reports.map((report) => {
+    try {
+      return { ok: true as const, verdict: classifyReport(report, ctx) };
+    } catch (reason) {
+      return { ok: false as const, reason };
+    }
+  });
   const dd = deps.dedupe;
-  const hint = report.request.categoryHint;
-  const category = verdict.category ?? (hint && ctx.categories.has(hint) ? hint : undefined);
-  const d = await dd.engine.process(dedupeReportOf(report, category, dd.toWgs84));
+  if (!dd) {
+    return Promise.allSettled(
+      reports.map(async (report, i) => {
+        const v = verdicts[i]!;
+        if (!v.ok) throw v.reason;
+        return open(deps, report, ctx, v.verdict);
+      }),
+    );
+  }
+  // The engine gets every report that could be classified; one batched decision for all of them.
+  const inputs: number[] = [];
+  const dedupeInputs = reports.flatMap((report, i) => {
+    const v = verdicts[i]!;
+    if (!v.ok) return [];
+    const hint = report.request.categoryHint;
+    const category = v.verdict.category ?? (hint && ctx.categories.has(hint) ? hint : undefined);
+    try {
+      const input = dedupeReportOf(report, category, dd.toWgs84);
+      inputs.push(i);
+      return [input];
+    } catch (reason) {
+      verdicts[i] = { ok: false, reason };
+      return [];
+    }
+  });
+  const decided = dedupeInputs.length > 0 ? await dd.engine.processBatch(dedupeInputs) : [];
+  const decisionOf = new Map<number, PromiseSettledResult<DedupeResult>>(inputs.map((i, k) => [i, decided[k]!]));
+  // Reports of this batch that join one case are applied to it together: one read and one conditional write.
+  const groups = new Map<string, { report: StoredReport; d: DedupeResult & { relation: MergeRelation } }[]>();
+  reports.forEach((report, i) => {
+    const d = decisionOf.get(i);
+    if (d?.status !== 'fulfilled' || d.value.unsettled) return;
+    const r = d.value.relation;
+    if (r !== 'repeat' && r !== 'incident') return;
+    const g = groups.get(d.value.caseId) ?? [];
+    g.push({ report, d: d.value as DedupeResult & { relation: MergeRelation } });
+    groups.set(d.value.caseId, g);
+  });
+  const merges = new Map<string, Promise<Staged[]>>();
+  const mergedOf = (caseId: string): Promise<Staged[]> => {
+    let p = merges.get(caseId);
+    if (!p) {
+      p = mergeGroup(deps, dd, groups.get(caseId) ?? [], ctx.now);
+      merges.set(caseId, p);
+    }
+    return p;
+  };
+  return Promise.allSettled(
+    reports.map(async (report, i) => {
+      const v = verdicts[i]!;
+      if (!v.ok) throw v.reason;
+      const d = decisionOf.get(i);
+      if (!d) throw new Error(`no dedupe decision for report ${report.trackingNo}`);
+      if (d.status === 'rejected') throw d.reason;
+      const r = d.value.relation;
+      if (!d.value.unsettled && (r === 'repeat' || r === 'incident')) {
+        const all = await mergedOf(d.value.caseId);
+        const mine = all.find((x) => x.report === report);
+        if (!mine) throw new Error(`report ${report.trackingNo} missing from the merge into ${d.value.caseId}`);
+        return mine;
+      }
+      return staged(deps, dd, report, ctx, v.verdict, d.value);
+    }),
+  );
+}
+
+/** What the engine decided, applied to the cases. */
+async function staged(
+  deps: TriageDeps,
+  dd: TriageDedupe,
+  report: StoredReport,
+  ctx: TriageContext,
+  verdict: ClassifyResult,
+  d: DedupeResult,
+): Promise<Staged> {
   if (d.unsettled) {
     // The case this report joined is still being decided by a worker that stopped: decide again later.
     throw new TriageRetryError(`case ${d.caseId} of report ${report.trackingNo} is not settled yet`);
@@ -158,7 +235,8 @@ async function stage(deps: TriageDeps, report: StoredReport): Promise<Staged> {
     return { ...(await open(deps, report, ctx, verdict)), dedupe: d };
   }
   if (d.relation === 'resubmission') return resubmitted(deps, dd, report, d);
-  return merge(deps, dd, report, d, d.relation, ctx.now);
+  // Repeats and incidents are applied per case (`mergeGroup`); a single one here is a group of one.
+  return (await mergeGroup(deps, dd, [{ report, d: d as DedupeResult & { relation: MergeRelation } }], ctx.now))[0]!;
 }
 
 /** Opens the report's own case (or finds it again on a redelivery and re-sends what it still owes). */
@@ -204,44 +282,68 @@ async function resubmitted(deps: TriageDeps, dd: TriageDedupe, report: StoredRep
   return { report, c, events: owedBefore(c, deps.departmentName), relation: 'resubmission', dedupe: d };
 }
 
-async function merge(
+/**
+ * The reports of one batch that join the case `members[0].d.caseId`, applied in order in ONE conditional write of
+ * the case (re-read and re-applied on a lost race). Each report is then linked to the case, and a repeat of a
+ * closed case asks for 重办. What the case owes the bus goes with the last report (announced once per version).
+ */
+async function mergeGroup(
   deps: TriageDeps,
   dd: TriageDedupe,
-  report: StoredReport,
-  d: DedupeResult,
-  relation: MergeRelation,
+  members: { report: StoredReport; d: DedupeResult & { relation: MergeRelation } }[],
   now: string,
-): Promise<Staged> {
+): Promise<Staged[]> {
+  const caseId = members[0]!.d.caseId;
   let c: Case | undefined;
   let events: BusEvent[] = [];
   for (let attempt = 0; ; attempt++) {
-    if (attempt >= MERGE_ATTEMPTS) throw new TriageRetryError(`case ${d.caseId} kept changing under the merge`);
-    const current = await caseOf(deps, dd, d.caseId);
-    const merged = mergeIntoCase(current, { report, relation, dedupe: d, now, departmentName: deps.departmentName });
-    if (!merged) {
+    if (attempt >= MERGE_ATTEMPTS) throw new TriageRetryError(`case ${caseId} kept changing under the merge`);
+    const current = await caseOf(deps, dd, caseId);
+    let next: Case | undefined;
+    for (const { report, d } of members) {
+      const merged = mergeIntoCase(next ?? current, {
+        report,
+        relation: d.relation,
+        dedupe: d,
+        now,
+        departmentName: deps.departmentName,
+      });
+      if (merged) {
+        next = merged.next;
+        events = merged.events;
+      }
+    }
+    if (!next) {
       // Applied before (a redelivery): only what the case still owes is re-sent.
       c = current;
       events = owedBefore(current, deps.departmentName);
       break;
     }
-    if (await deps.cases.replaceCase(merged.next, current.version)) {
-      c = merged.next;
-      events = merged.events;
+    if (await deps.cases.replaceCase(next, current.version)) {
+      c = next;
       break;
     }
   }
-  await dd.reports.linkReport(report.idemKey, c.caseId, relation);
-  let reopen: Staged['reopen'];
-  if (d.reopen && relation === 'repeat') {
-    reopen = await reopenClosed(deps, dd, report, c, d);
-    if (reopen === 'reopened') {
-      // The lifecycle announced its own step; what this merge owed was carried into its write.
-      const latest = await deps.cases.getCase(c.caseId);
-      if (latest) c = latest;
-      events = owedBefore(c, deps.departmentName);
+  const out: Staged[] = [];
+  let reopened = false;
+  for (const { report, d } of members) {
+    await dd.reports.linkReport(report.idemKey, c.caseId, d.relation);
+    let reopen: Staged['reopen'];
+    if (d.reopen && d.relation === 'repeat') {
+      reopen = await reopenClosed(deps, dd, report, c, d);
+      if (reopen === 'reopened') {
+        // The lifecycle announced its own step; what this merge owed was carried into its write.
+        const latest = await deps.cases.getCase(c.caseId);
+        if (latest) c = latest;
+        reopened = true;
+      }
     }
+    out.push({ report, c, events: [], relation: d.relation, dedupe: d, ...(reopen ? { reopen } : {}) });
   }
-  return { report, c, events, relation, dedupe: d, ...(reopen ? { reopen } : {}) };
+  const last = out[out.length - 1]!;
+  last.c = c;
+  last.events = reopened ? owedBefore(c, deps.departmentName) : events;
+  return out;
 }
 
 /**

@@ -11,7 +11,10 @@
  *   POST /api/agent/reports             录入: { contactId, seq? | clientId (walk-in) | ref (letter), citizen?, title?,
  *                                       text, location?, nature?, category?, receivedAt? (letters), answer? }
  *                                       → 202 { trackingNo, duplicate, state: 'received' } or, with `answer` (咨询
- *                                       直接答复), 200 { ..., state: 'answered' }: the case is closed at once
+ *                                       直接答复), 200 { ..., state: 'answered' }: the case is closed at once;
+ *                                       with `attachTo: <caseId>` (关联, from a duplicate suggestion) the call joins
+ *                                       that open case as 重复件/并案 (./attach.ts) → 200 { trackingNo (the case's),
+ *                                       reportTrackingNo, caseId, relation, state: 'attached' }
  */
 import middy from '@middy/core';
 import type { CallRecord } from '#channels/hotline/call-record.ts';
@@ -20,6 +23,7 @@ import { CityLoopError } from '#core/errors.ts';
 import { type Actor, requireStaff } from '../lib/auth.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json, parseBody } from '../lib/http.ts';
 import { assistDraft } from './assist.ts';
+import { attachCall, attachTargetOf } from './attach.ts';
 import { casesOfCitizen } from './caller.ts';
 import { type HotlineDeps, runtimeDeps } from './context.ts';
 import { submitReport } from './submit.ts';
@@ -72,7 +76,17 @@ export async function handleAgentApi(event: HttpEvent, deps: HotlineDeps): Promi
   if (key === AGENT_ROUTES.call) return getCall(event, deps);
   if (key === AGENT_ROUTES.assist) return json(200, await assistDraft(deps, parseBody(event)));
   if (key === AGENT_ROUTES.reports) {
-    const out = await submitReport(deps, actor, parseBody(event));
+    const body = parseBody(event);
+    const attachTo = attachTargetOf(body);
+    if (attachTo !== undefined) {
+      const out = await attachCall(deps, actor, body, attachTo);
+      return json(200, {
+        ...out,
+        statusLabel: out.relation === 'repeat' ? '已并入（重复件）' : '已并案',
+        message: `已关联到工单 ${out.trackingNo}（${out.relation === 'repeat' ? '重复件' : '并案'}），请告知来电人受理编号 ${out.trackingNo}`,
+      });
+    }
+    const out = await submitReport(deps, actor, body);
     return json(out.state === 'answered' ? 200 : 202, {
       ...out,
       statusLabel: out.state === 'answered' ? '已答复' : '已受理',

@@ -1,5 +1,6 @@
 /**
- * 网页渠道 (web channel): `POST /api/requests` accepts a citizen's request (JSON, or form-encoded from the page) and
+ * 网页渠道 (web channel): `POST /api/requests` accepts a citizen's request (JSON, or form-encoded from the page), with
+ * `photos: [{ storageKey, name? }]` uploaded beforehand through `/api/uploads/*` (./photos.ts), and
  * answers 202 with the tracking number once the report is durable; `GET /api/requests/{trackingNo}` answers the
  * citizen with status, department and public history.
  *
@@ -17,11 +18,12 @@ import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import { checkCitizenProof, type ProofResult } from '#core/cases/citizen-auth.ts';
 import { citizenRefOf } from '#core/cases/mapping.ts';
-import { CityLoopError } from '#core/errors.ts';
+import { CityLoopError, isCityLoopError } from '#core/errors.ts';
 import { isTrackingNo, toShanghaiIso } from '#core/ids.ts';
-import { acceptReport } from '#core/intake/accept.ts';
+import { acceptReport, idemKeyOf } from '#core/intake/accept.ts';
 import { enforceCitizenLimit } from '#core/intake/limits.ts';
 import { normalizeIntake } from '#core/intake/normalize.ts';
+import type { IntakeRequest } from '#core/intake/schema.ts';
 import type { ActionType } from '#core/lifecycle/states.ts';
 import type { StoredReport } from '#core/ports.ts';
 import { citizenKey } from '#core/privacy.ts';
@@ -31,6 +33,7 @@ import { actionFrom, bodyOf, caseService, citizenTokenSecret, expectedVersionOf 
 import { type HttpEvent, type HttpResult, header, httpErrors, json, parseBody } from '../lib/http.ts';
 import { log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';
+import { photoStorage, webPhotoAttachments } from './photos.ts';
 
 /** Maps the web form (JSON or flat form fields) to the one form's field names. */
 export function webDraft(body: Record<string, unknown>, now: Date, idempotencyKey: string | undefined) {
@@ -70,9 +73,12 @@ export function webDraft(body: Record<string, unknown>, now: Date, idempotencyKe
 async function submit(event: HttpEvent): Promise<HttpResult> {
   const rt = getRuntime();
   const body = parseBody(event);
-  const request = normalizeIntake(webDraft(body, rt.clock.now(), header(event, 'idempotency-key')));
+  // 照片: only what the upload slots really hold (functions/http/photos.ts).
+  const attachments = await webPhotoAttachments(body.photos, photoStorage());
+  const draft = webDraft(body, rt.clock.now(), header(event, 'idempotency-key'));
+  const request = normalizeIntake(attachments ? { ...draft, attachments } : draft);
   // Per citizen: a few reports an hour and a day from one contact (the same submission again is never refused).
-  await enforceCitizenLimit(rt.store, request, rt.clock.now());
+  await citizenLimit(rt.store, request, rt.clock.now());
   const accepted = await acceptReport(rt, request);
   log.info('report accepted', { trackingNo: accepted.trackingNo, channel: 'web', created: accepted.created });
   return json(202, {
@@ -82,6 +88,29 @@ async function submit(event: HttpEvent): Promise<HttpResult> {
     duplicate: !accepted.created,
     message: `您的诉求已受理，受理编号 ${accepted.trackingNo}，可凭编号查询办理进度。`,
   });
+}
+
+/**
+ * The per-citizen limit with one read in the usual case: the citizen's recent reports (the index query) decide, and
+ * only a submission that would be refused is looked up by its idempotency key (the same submission again is never
+ * refused). Same answers as `enforceCitizenLimit` reading the key first, one request fewer per report.
+ */
+async function citizenLimit(
+  store: ReturnType<typeof getRuntime>['store'],
+  request: IntakeRequest,
+  now: Date,
+): Promise<void> {
+  try {
+    await enforceCitizenLimit(
+      { getReportByIdemKey: async () => undefined, listReportsOfCitizen: (k, n) => store.listReportsOfCitizen(k, n) },
+      request,
+      now,
+    );
+  } catch (e) {
+    if (!isCityLoopError(e) || e.code !== 'CITIZEN_RATE_LIMITED') throw e;
+    if (await store.getReportByIdemKey(idemKeyOf(request))) return;
+    throw e;
+  }
 }
 
 async function findReport(event: HttpEvent): Promise<StoredReport> {

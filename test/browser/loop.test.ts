@@ -1,12 +1,15 @@
 /**
  * The whole loop in real Chromium against a local stack: a citizen submits on the phone page → the agent console,
  * on a call from the same number, shows the caller's open case and the draft assistance (category, duplicates) →
- * the department signs and resolves → the supervisor sees the rates move and approves the closure → the citizen
- * sees the request awaiting feedback, rates it, and sees it closed. Screenshots of every page go to
+ * a second call from the same number is attached to the case with one key (Alt+A, 重复件) → the department signs
+ * and resolves → the supervisor sees the rates move (办结率, 按时办结率, 当日清率 from – / 0 % to 100 %) and approves
+ * the closure → the citizen sees the request awaiting feedback, rates it, and sees it closed; another citizen sends
+ * photos with a request and the department sees them on the case. Screenshots of every page go to
  * test-artifacts/screenshots/.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '#local/stack.ts';
@@ -15,6 +18,7 @@ import { type Browser, buildPages, launchBrowser, overflowX, screenshot, signIn 
 
 const PHONE = '13800138000';
 const CONTACT_ID = '7f0c3c1e-5b7a-4d1e-9a53-0c5be0d1a001';
+const SECOND_CALL = '7f0c3c1e-5b7a-4d1e-9a53-0c5be0d1a002';
 const ODD_TITLE = '路灯不亮 <img src=x onerror="window.__xss=1">';
 const LONG_WORD = 'A'.repeat(180);
 const TEXT = `和平路88号门口的路灯坏了一个星期，晚上很黑，老人孩子出门不安全，请尽快维修。${LONG_WORD}`;
@@ -43,6 +47,40 @@ function connectEvent(contactId: string, phone: string) {
 }
 
 const text = async (page: Page, selector: string) => (await page.locator(selector).textContent()) ?? '';
+
+/** A real PNG (solid colour), so the thumbnails have pixels to show. */
+function png(width: number, height: number, rgb: [number, number, number]): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer) => {
+    let c = 0xffffffff;
+    for (const x of b) c = (crcTable[(c ^ x) & 0xff] as number) ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => rgb).flat())]);
+  const raw = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
 
 /** The link of the follow-up notice (回访评价) sent to the citizen by SMS: the local outbox keeps it as a file. */
 async function followUpLink(dataDir: string, trackingNo: string): Promise<string | undefined> {
@@ -92,6 +130,8 @@ describe('Browser: the closed loop across the four pages', () => {
   let browser: Browser;
   let trackingNo = '';
   let baseline = { received: '', closeRate: '' };
+  /** The supervisor's figures once the case is filed, before the department resolves it. */
+  let beforeResolve: Record<string, string> = {};
   let supervisor: Page;
 
   beforeAll(async () => {
@@ -201,6 +241,49 @@ describe('Browser: the closed loop across the four pages', () => {
     expect(call.json.call.reports.map((r: { trackingNo: string }) => r.trackingNo)).toContain(filed);
   });
 
+  it('should attach a second call about the case with one key, and tell the agent the case number', async () => {
+    // Prepare: the same citizen calls again about the same lamp.
+    await stack.invoke('connect-contact', connectEvent(SECOND_CALL, `+86${PHONE}`));
+    const page = await browser.newPage();
+    await page.goto(`${stack.info.url}/agent?contactId=${SECOND_CALL}`);
+    await signIn(page, 'local-agent-001');
+    await poll(() => text(page, '#caller-phone')).toContain(PHONE);
+    expect(await text(page, '#shortcuts')).toContain('Alt+A');
+    await page.fill('#agent-text', '和平路88号路灯还是不亮，我昨天打过电话，今晚小区门口一片黑');
+    await poll(() => text(page, '#duplicates')).toContain(trackingNo);
+    const index = await page
+      .locator('#duplicates li')
+      .evaluateAll((lis, tn) => lis.findIndex((li) => (li.textContent ?? '').includes(tn)), trackingNo);
+    // Act: pick the suggestion and attach the call with one key.
+    await page.keyboard.press(`Alt+Digit${index + 1}`);
+    await poll(() => text(page, `#duplicates li:nth-child(${index + 1}) button.attach`)).toContain('Alt+A');
+    await screenshot(page, '03b-agent-attach');
+    await page.keyboard.press('Alt+KeyA');
+    // Assess: the agent reads out the case's number; the call is a 重复件 on that case, in its history.
+    await page.locator('#agent-done').waitFor();
+    expect((await text(page, '#agent-done .tn-small')).trim()).toBe(trackingNo);
+    expect(await text(page, '#agent-done')).toContain('重复件');
+    const detail = await http(stack, 'GET', `/api/supervisor/cases/${trackingNo}`, undefined, {
+      'x-api-key': SUPERVISOR_KEY,
+    });
+    const call = await http(stack, 'GET', `/api/agent/calls/${SECOND_CALL}`, undefined, {
+      'x-api-key': 'local-agent-001',
+    });
+    const own = call.json.call.reports[0]?.trackingNo as string;
+    expect(own).toMatch(/^\d{14}$/);
+    expect(detail.json.reporters.map((r: { trackingNo: string }) => r.trackingNo)).toContain(own);
+    const trace = JSON.stringify(detail.json.history);
+    expect(trace).toContain('话务员关联为重复件');
+    expect(trace).toContain('来电补充');
+    expect((await http(stack, 'GET', `/api/requests/${own}`)).json.trackingNo).toBeDefined();
+    // The supervisor's figures before the department resolves anything.
+    await supervisor.bringToFront();
+    beforeResolve = {};
+    for (const r of ['received', ...RATES]) beforeResolve[r] = await kpi(supervisor, r);
+    expect(beforeResolve.received).toBe('1');
+    expect(beforeResolve.closeRate).not.toBe('100.0%');
+  });
+
   it('should let the department sign and resolve the case, with countdowns and the full trace', async () => {
     // Prepare
     const page = await browser.newPage();
@@ -224,7 +307,8 @@ describe('Browser: the closed loop across the four pages', () => {
     await poll(() => text(page, '#dept-message')).toContain(`${trackingNo} 已办结反馈`);
     // Assess
     const trace = await text(page, '#case-detail');
-    for (const step of ['受理', '派单', '签收', '办结反馈', '已更换路灯灯泡']) expect(trace).toContain(step);
+    for (const step of ['受理', '派单', '签收', '办结反馈', '已更换路灯灯泡', '来电补充'])
+      expect(trace).toContain(step);
     expect(await page.locator('#case-detail img').count()).toBe(0);
     expect(await overflowX(page)).toBeLessThanOrEqual(0);
     await screenshot(page, '04-dept-workbench');
@@ -240,6 +324,13 @@ describe('Browser: the closed loop across the four pages', () => {
     await poll(() => kpi(supervisor, 'received')).toBe('1');
     expect(baseline.received).not.toBe('1');
     await expectRatesAsApi(supervisor);
+    // The rates moved with the department's 办结反馈: closed on the day received, within the limit.
+    const after: Record<string, string> = {};
+    for (const r of RATES) after[r] = await text(supervisor, `#kpi-${r} .v`);
+    for (const r of ['closeRate', 'onTimeCloseRate', 'sameDayRate'] as const) {
+      expect(after[r]).toBe('100.0%');
+      expect(after[r]).not.toBe(beforeResolve[r]);
+    }
     expect(await supervisor.locator('#dept-table').textContent()).toContain('区城市管理和综合执法局');
     await screenshot(supervisor, '05-supervisor-overview');
     // Act: 审批 → 办结审核
@@ -334,6 +425,57 @@ describe('Browser: the closed loop across the four pages', () => {
     await page.getByRole('button', { name: 'Switch to English' }).click();
     await poll(() => text(page, '#status')).toBe('Closed');
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+  });
+
+  it('should let a citizen add photos (checked, previewed, removable) and show them to the department', async () => {
+    // Prepare
+    const page = await browser.newPage(MOBILE);
+    await page.goto(`${stack.info.url}/`);
+    if ((await page.evaluate(() => document.documentElement.lang)) === 'en') {
+      await page.getByRole('button', { name: '切换到中文' }).click();
+    }
+    await page.fill('#text', '东纵路188号公交站旁的路灯整晚不亮，等车的人看不见路，请尽快修理');
+    await page.fill('input[name=address]', '坪山街道东纵路188号');
+    await page.fill('#phone', '13600136000');
+    // Act: a file that is not an image is refused on the spot; two photos are taken, one removed again.
+    await page.setInputFiles('#photo-input', {
+      name: 'notes.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('this is not a picture'),
+    });
+    await poll(() => text(page, '#photos')).toContain('只能上传 JPG、PNG、WebP 图片');
+    await page.setInputFiles('#photo-input', [
+      { name: 'lamp.png', mimeType: 'image/png', buffer: png(48, 32, [200, 40, 40]) },
+      { name: 'street.png', mimeType: 'image/png', buffer: png(32, 32, [40, 40, 200]) },
+    ]);
+    await poll(() => page.locator('#photos .thumb[data-status=done]').count()).toBe(2);
+    await page.getByRole('button', { name: '删除照片 street.png' }).click();
+    await poll(() => page.locator('#photos .thumb').count()).toBe(1);
+    expect(await page.locator('#photos .thumb img').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(48);
+    await screenshot(page, '11-citizen-photos');
+    await page.click('#submit-form button[type=submit]');
+    await page.locator('#tracking-no').waitFor();
+    const tn = (await text(page, '#tracking-no')).trim();
+    // Assess: the report carries one photo; the department sees it on the case, as an image.
+    const dispatched = await eventually(async () => {
+      const r = await http(stack, 'GET', `/api/requests/${tn}`);
+      return r.json?.department ? r.json : undefined;
+    });
+    const dept = dispatched.department.id as string;
+    const photos = await http(stack, 'GET', `/api/cases/${tn}/photos`, undefined, { 'x-api-key': SUPERVISOR_KEY });
+    expect(photos.json.photos).toEqual([expect.objectContaining({ name: 'lamp.png', contentType: 'image/png' })]);
+    const clerk = await browser.newPage();
+    await clerk.goto(`${stack.info.url}/dept`);
+    await signIn(clerk, `local-dept-${dept}`);
+    await clerk.locator(`#row-${tn}`).click();
+    const img = clerk.locator('#case-photos img');
+    await img.waitFor();
+    await poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(48);
+    await screenshot(clerk, '12-dept-photos');
+    const other = await http(stack, 'GET', `/api/cases/${tn}/photos`, undefined, {
+      'x-api-key': dept === 'zhujian' ? 'local-dept-chengguan' : 'local-dept-zhujian',
+    });
+    expect(other.status).toBe(404);
   });
 
   it('should show the supervisor the satisfaction of the period and raise no page errors', async () => {

@@ -70,7 +70,9 @@ type Op =
   | { op: 'readClaim'; key: number }
   | { op: 'addReporter'; c: number; who: number; at: number }
   | { op: 'putKeys'; keys: number[]; c: number; r: number; at: number }
-  | { op: 'getByKey'; key: number }
+  | { op: 'putLatest'; keys: number[]; c: number; r: number; at: number }
+  | { op: 'getByKeys'; keys: number[] }
+  | { op: 'readClaims'; keys: number[] }
   | { op: 'getCaseStates'; cs: number[] };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -84,7 +86,18 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     r: fc.nat(5),
     at: fc.nat(1000),
   }),
-  fc.record({ op: fc.constant('getByKey' as const), key: fc.nat(3) }),
+  fc.record({
+    op: fc.constant('putLatest' as const),
+    keys: fc.uniqueArray(fc.nat(3), { minLength: 1, maxLength: 2 }),
+    c: fc.nat(2),
+    r: fc.nat(5),
+    at: fc.nat(1000),
+  }),
+  fc.record({ op: fc.constant('getByKeys' as const), keys: fc.uniqueArray(fc.nat(4), { minLength: 1, maxLength: 4 }) }),
+  fc.record({
+    op: fc.constant('readClaims' as const),
+    keys: fc.uniqueArray(fc.nat(4), { minLength: 1, maxLength: 4 }),
+  }),
   fc.record({ op: fc.constant('getCaseStates' as const), cs: fc.uniqueArray(fc.nat(3), { maxLength: 3 }) }),
 );
 
@@ -125,9 +138,22 @@ describe('Class: DynamoDedupeStore on dynalite', () => {
               await model.putKeys(o.keys.map(key), e);
               break;
             }
-            case 'getByKey':
-              expect(canon(await real.getByKey(key(o.key)))).toEqual(canon(await model.getByKey(key(o.key))));
+            case 'putLatest': {
+              const e = entry(caseId(o.c), `r${o.r}`, o.at);
+              await real.putLatest(o.keys.map(key), e);
+              await model.putLatest(o.keys.map(key), e);
               break;
+            }
+            case 'getByKeys': {
+              const [a, b] = [await real.getByKeys(o.keys.map(key)), await model.getByKeys(o.keys.map(key))];
+              for (const k of o.keys.map(key)) expect(canon(a.get(k) ?? [])).toEqual(canon(b.get(k) ?? []));
+              break;
+            }
+            case 'readClaims': {
+              const [a, b] = [await real.readClaims(o.keys.map(key)), await model.readClaims(o.keys.map(key))];
+              expect(new Map([...a].sort())).toEqual(new Map([...b].sort()));
+              break;
+            }
             case 'getCaseStates': {
               const ids = o.cs.map(caseId);
               const [a, b] = [await real.getCaseStates(ids), await model.getCaseStates(ids)];
@@ -144,6 +170,22 @@ describe('Class: DynamoDedupeStore on dynalite', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('should keep the newest entries of a key past its limit, whoever writes them, and make band keys single', async () => {
+    // Prepare: a limit of 3 entries per key; six cases written under one key, two of them concurrently.
+    const real = new DynamoDedupeStore(client(), TABLE, { maxEntriesPerKey: 3 });
+    const k = 'p|water|trim|1';
+    // Act
+    for (let i = 0; i < 4; i++) await real.putKeys([k], entry(`trim-c${i}`, `r${i}`, 1000 + i));
+    await Promise.all([4, 5].map((i) => real.putKeys([k], entry(`trim-c${i}`, `r${i}`, 1000 + i))));
+    await real.putLatest(['t|0|trim|1'], entry('trim-c0', 'r0', 1000));
+    await real.putLatest(['t|0|trim|1'], entry('trim-c1', 'r1', 1001));
+    const got = await real.getByKeys([k, 't|0|trim|1', 'p|water|trim|none']);
+    // Assess
+    expect(got.get(k)?.map((e) => e.caseId)).toEqual(['trim-c5', 'trim-c4', 'trim-c3']);
+    expect(got.get('t|0|trim|1')?.map((e) => e.caseId)).toEqual(['trim-c1']);
+    expect(got.get('p|water|trim|none') ?? []).toEqual([]);
   });
 
   it('should let exactly one of many racing claims win, and count racing reporters once each', async () => {

@@ -6,6 +6,7 @@ import {
   itemSize,
   type MeasuredCall,
   type MeasuredPath,
+  MODELLED_PROJECTIONS,
   modelDurationMs,
   naivePath,
   numberSize,
@@ -112,6 +113,32 @@ describe('Function: indexWriteUnits', () => {
     const big = { ...item('a'), doc: { S: 'x'.repeat(5000) } };
     expect(indexWriteUnits(undefined, big, ix)).toEqual({ gsi3: 5 });
   });
+
+  it('should size index writes like the projected entry, and skip changes of attributes it does not carry', () => {
+    // Prepare: the same 5 KB item in an index that carries only `version`.
+    const slim = [{ ...ix[0]!, projection: ['version'] as const }];
+    const big = (version: string, doc: string) => ({
+      ...item('a'),
+      version: { N: version },
+      doc: { S: doc.repeat(5000) },
+    });
+    // Act + Assess
+    expect(indexWriteUnits(undefined, big('1', 'x'), slim)).toEqual({ gsi3: 1 });
+    expect(indexWriteUnits(big('1', 'x'), big('2', 'y'), slim)).toEqual({ gsi3: 1 });
+    expect(indexWriteUnits(big('1', 'x'), big('1', 'y'), slim)).toEqual({});
+    expect(indexWriteUnits(big('1', 'x'), big('1', 'y'), [{ ...ix[0]!, projection: 'KEYS_ONLY' }])).toEqual({});
+  });
+
+  it('should model the projections the stack declares', async () => {
+    // Prepare
+    const { GSI_PROJECTIONS } = await import('#infra/stack.ts');
+    // Act
+    const declared = Object.fromEntries(
+      Object.entries(GSI_PROJECTIONS).map(([k, p]) => [k, p.type === 'INCLUDE' ? [...p.attributes] : p.type]),
+    );
+    // Assess
+    expect(declared).toEqual(MODELLED_PROJECTIONS);
+  });
 });
 
 describe('Function: putEventsEntrySize / chunks64k', () => {
@@ -165,6 +192,7 @@ describe('Function: usageOf / naivePath', () => {
       call({ service: 'sqs', op: 'ReceiveMessage', entries: 10, billed: 1, bytes: 15_000, scope: 'esm' }),
       call({ service: 'eventbridge', op: 'PutEvents', entries: 10, billed: 10, bytes: 20_000, scope: 'triage' }),
       call({ service: 'sqs', op: 'DeleteMessageBatch', entries: 10, billed: 1, scope: 'esm' }),
+      call({ op: 'BatchGetItem', entries: 40, rru: 40, scope: 'triage' }),
     ],
     functions: [
       { function: 'web', scope: 'intake', memoryMb: 512, invocations: 10, rounds: 21 },
@@ -180,7 +208,8 @@ describe('Function: usageOf / naivePath', () => {
     expect(u.events).toBe(1);
     expect(u.sqsRequests).toBeCloseTo(1.2, 9);
     expect(u.lambda.map((l) => l.invocations)).toEqual([1, 0.1]);
-    expect(ourRequestsPerReport(path)).toBeCloseTo(2.2, 9);
+    expect(ourRequestsPerReport(path)).toBeCloseTo(2.3, 9);
+    expect(u.dynamoRru).toBeCloseTo(4, 9);
   });
 
   it('should unbatch every batched call, reserve numbers one by one and read each report in triage', () => {
@@ -194,11 +223,14 @@ describe('Function: usageOf / naivePath', () => {
     expect(count('PutEvents')).toBe(10);
     expect(count('UpdateItem')).toBe(10);
     expect(count('GetItem', 'triage')).toBe(10);
+    expect(count('BatchGetItem')).toBe(40);
     expect(naive.functions.find((f) => f.scope === 'triage')?.invocations).toBe(10);
     // EventBridge bills per entry: the same events; SQS requests grow.
     const u = usageOf(naive);
     expect(u.events).toBe(1);
     expect(u.sqsRequests).toBeCloseTo(3, 9);
+    // Capacity is split, not multiplied, when a batch is unbatched (+ 1 RRU: the report read in triage).
+    expect(u.dynamoRru).toBeCloseTo(usageOf(path).dynamoRru + 1, 9);
     expect(ourRequestsPerReport(naive)).toBeGreaterThan(ourRequestsPerReport(path));
   });
 });

@@ -5,13 +5,12 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDedupeStore, entryItem, readEntry } from '#adapters/dynamo/dedupe-store.ts';
+import { DynamoDedupeStore, entryItem, readEntries } from '#adapters/dynamo/dedupe-store.ts';
 import type { CandidateEntry } from '#core/dedupe/store.ts';
 import { sketchOfShingles } from '#core/dedupe/text.ts';
 
@@ -79,22 +78,63 @@ describe('Class: DynamoDedupeStore', () => {
     await expect(store().readClaim('k')).resolves.toBeUndefined();
   });
 
-  it('should read a key with one consistent query, newest case first, skipping expired entries', async () => {
-    // Prepare
-    const live = entryItem('g|x', entry('20251128000002'), NOW / 1000 + 100);
-    const dead = entryItem('g|x', entry('20251128000001'), NOW / 1000 - 100);
-    db.on(QueryCommand).resolves({ Items: [live, dead] });
+  it('should read many keys with one consistent batched read, newest entry first, skipping expired entries', async () => {
+    // Prepare: key g|x holds a live and an expired entry, g|y one entry; 130 keys asked → 100 + 30.
+    const older = entry('20251128000001', { at: NOW - 60_000 });
+    const item = {
+      ...entryItem('g|x', entry('20251128000003', { at: NOW - 120_000 }), NOW / 1000 + 100),
+      ...entryItem('g|x', entry('20251128000002'), NOW / 1000 + 100),
+      ...entryItem('g|x', older, NOW / 1000 - 100),
+    };
+    db.on(BatchGetItemCommand).callsFake((input) => {
+      const keys = input.RequestItems.tbl.Keys as { pk: { S: string } }[];
+      const found = keys.flatMap((k) =>
+        k.pk.S === 'DDK#g|x' ? [item] : k.pk.S === 'DDK#g|y' ? [entryItem('g|y', older, NOW / 1000 + 100)] : [],
+      );
+      return { Responses: { tbl: found } };
+    });
+    const keys = ['g|x', 'g|y', ...Array.from({ length: 128 }, (_, i) => `g|none${i}`), 'g|x'];
     // Act
-    const out = await store({ maxEntriesPerKey: 7 }).getByKey('g|x');
+    const out = await store().getByKeys(keys);
     // Assess
-    expect(out.map((e) => e.caseId)).toEqual(['20251128000002']);
-    expect(out[0]).toEqual(entry('20251128000002'));
-    const input = db.commandCalls(QueryCommand)[0]!.args[0].input;
-    expect(input).toMatchObject({ ScanIndexForward: false, Limit: 7, ConsistentRead: true });
-    expect(input.ExpressionAttributeValues).toEqual({ ':pk': { S: 'DDK#g|x' } });
+    expect(out.get('g|x')?.map((e) => e.caseId)).toEqual(['20251128000002', '20251128000003']);
+    expect(out.get('g|x')?.[0]).toEqual(entry('20251128000002'));
+    expect(out.get('g|y')).toEqual([older]);
+    expect(out.get('g|none0') ?? []).toEqual([]);
+    const calls = db.commandCalls(BatchGetItemCommand).map((c) => c.args[0].input.RequestItems!.tbl!);
+    expect(calls.map((c) => c.Keys!.length)).toEqual([100, 30]);
+    expect(calls[0]).toMatchObject({ ConsistentRead: true });
+    expect(calls[0]!.Keys![0]).toEqual({ pk: { S: 'DDK#g|x' }, sk: { S: 'L' } });
   });
 
-  it('should write index entries 25 to a call and re-send what the service left unprocessed', async () => {
+  it('should upsert an entry into each key with one update of its own attribute, trimming past the limit', async () => {
+    // Prepare: the second key's item comes back with 3 entries, the limit is 2.
+    const full = {
+      ...entryItem('p|b', entry('C0', { at: NOW - 3000 }), NOW / 1000 + 100),
+      ...entryItem('p|b', entry('C8', { at: NOW - 1000 }), NOW / 1000 + 100),
+      ...entryItem('p|b', entry('C9'), NOW / 1000 + 100),
+    };
+    db.on(UpdateItemCommand).callsFake((input) =>
+      input.Key.pk.S === 'DDK#p|b' && input.UpdateExpression.startsWith('SET') ? { Attributes: full } : {},
+    );
+    // Act
+    await store({ maxEntriesPerKey: 2 }).putKeys(['p|a', 'p|b', 'p|a'], entry('C9'));
+    // Assess: one upsert per distinct key, then one removal of the oldest entry.
+    const inputs = db.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    const upserts = inputs.filter((i) => i.UpdateExpression?.startsWith('SET'));
+    expect(upserts.map((i) => i.Key?.pk?.S).sort()).toEqual(['DDK#p|a', 'DDK#p|b']);
+    expect(upserts[0]).toMatchObject({
+      UpdateExpression: 'SET #e = :e, expiresAt = :x',
+      ExpressionAttributeNames: { '#e': 'eC9' },
+      ReturnValues: 'ALL_NEW',
+    });
+    expect(Number(upserts[0]!.ExpressionAttributeValues?.[':x']?.N)).toBe(Math.floor(NOW / 1000) + 180 * 86_400);
+    const removals = inputs.filter((i) => i.UpdateExpression?.startsWith('REMOVE'));
+    expect(removals).toHaveLength(1);
+    expect(removals[0]).toMatchObject({ UpdateExpression: 'REMOVE #d0', ExpressionAttributeNames: { '#d0': 'eC0' } });
+  });
+
+  it('should make an entry the only one of band keys with plain puts, 25 to a call, re-sending what is unprocessed', async () => {
     // Prepare: the first call leaves one item unprocessed.
     let calls = 0;
     db.on(BatchWriteItemCommand).callsFake((input) => {
@@ -102,17 +142,36 @@ describe('Class: DynamoDedupeStore', () => {
       const reqs = input.RequestItems.tbl;
       return calls === 1 ? { UnprocessedItems: { tbl: reqs.slice(0, 1) } } : {};
     });
-    const keys = Array.from({ length: 30 }, (_, i) => `p|water|k${i}|1`);
+    const keys = Array.from({ length: 30 }, (_, i) => `t|${i}|h|1`);
     // Act
-    await store().putKeys([...keys, keys[0]!], entry('C1'));
-    // Assess: 25 + the unprocessed 1 + 5; the duplicate key written once.
+    await store().putLatest([...keys, keys[0]!], entry('C1'));
+    // Assess: 25 + the unprocessed 1 + 5; the duplicate key written once; each put is the whole item.
     const sizes = db.commandCalls(BatchWriteItemCommand).map((c) => c.args[0].input.RequestItems!.tbl!.length);
     expect(sizes).toEqual([25, 1, 5]);
+    const first = db.commandCalls(BatchWriteItemCommand)[0]!.args[0].input.RequestItems!.tbl![0]!.PutRequest!.Item!;
+    expect(Object.keys(first).sort()).toEqual(['eC1', 'expiresAt', 'pk', 'sk']);
+  });
+
+  it('should read many claims in one batched read, leaving out absent and expired ones', async () => {
+    // Prepare
+    db.on(BatchGetItemCommand).resolves({
+      Responses: {
+        tbl: [
+          { pk: { S: 'DDC#f|a' }, v: { S: 'A' } },
+          { pk: { S: 'DDC#f|b' }, v: { S: 'B' }, expiresAt: { N: String(NOW / 1000 - 1) } },
+        ],
+      },
+    });
+    // Act
+    const out = await store().readClaims(['f|a', 'f|b', 'f|c']);
+    // Assess
+    expect([...out]).toEqual([['f|a', 'A']]);
+    expect(db.commandCalls(BatchGetItemCommand)).toHaveLength(1);
   });
 
   it('should give up (and throw) when the service keeps refusing a batch', async () => {
     db.on(BatchWriteItemCommand).callsFake((input) => ({ UnprocessedItems: input.RequestItems }));
-    await expect(store().putKeys(['k'], entry('C1'))).rejects.toThrow(/unprocessed/);
+    await expect(store().putLatest(['t|k'], entry('C1'))).rejects.toThrow(/unprocessed/);
     expect(db.commandCalls(BatchWriteItemCommand)).toHaveLength(8);
   });
 
@@ -232,7 +291,7 @@ describe('Class: DynamoDedupeStore', () => {
   });
 });
 
-describe('Function: entryItem / readEntry', () => {
+describe('Function: entryItem / readEntries', () => {
   it('should give back every entry as it was written (binary sketches included)', () => {
     fc.assert(
       fc.property(
@@ -268,7 +327,7 @@ describe('Function: entryItem / readEntry', () => {
             sketch: sketchOfShingles(r.shingles),
             title: r.title,
           };
-          expect(readEntry(entryItem('k', e, 1))).toEqual(e);
+          expect(readEntries(entryItem('k', e, 2), 1)).toEqual([e]);
         },
       ),
       { numRuns: 300 },

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import ngeohash from 'ngeohash';
 import { describe, expect, it } from 'vitest';
+import { settingsFor } from '#core/dedupe/config.ts';
 import { incidentMatch } from '#core/dedupe/decide.ts';
 import { entryOf } from '#core/dedupe/features.ts';
 import { precisionForRadius } from '#core/dedupe/geo.ts';
@@ -16,10 +17,12 @@ import { config, minutes, offset, report, setup } from './helpers.ts';
 function scheduledStore(store: DedupeStore, s: fc.Scheduler): DedupeStore {
   const later = <T>(label: string, fn: () => Promise<T>) => s.schedule(Promise.resolve(label), label).then(fn);
   return {
-    getByKey: (k) => later(`get ${k}`, () => store.getByKey(k)),
+    getByKeys: (ks) => later(`get ${ks.length} keys`, () => store.getByKeys(ks)),
     putKeys: (ks, e) => later(`put ${ks.join(',')}`, () => store.putKeys(ks, e)),
+    putLatest: (ks, e) => later(`put latest ${ks.join(',')}`, () => store.putLatest(ks, e)),
     claim: (k, v) => later(`claim ${k}=${v}`, () => store.claim(k, v)),
     readClaim: (k) => later(`read ${k}`, () => store.readClaim(k)),
+    readClaims: (ks) => later(`read ${ks.length} claims`, () => store.readClaims(ks)),
     getCaseStates: (ids) => later('states', () => store.getCaseStates(ids)),
     addReporter: (id, r, at) => later(`reporter ${id}`, () => store.addReporter(id, r, at)),
   };
@@ -74,6 +77,37 @@ const incidentReports = fc
     ),
   );
 
+const WATER_T_MIN = settingsFor(config, 'water').incident.windowHours * 60;
+
+/** Reports of one incident by coordinates only (no place in the text), spread across a time-bucket boundary. */
+const coordsOnlyReports = fc
+  .record({
+    c: centre,
+    n: fc.integer({ min: 2, max: 4 }),
+    spots: fc.array(
+      fc.record({
+        north: fc.integer({ min: -120, max: 120 }),
+        east: fc.integer({ min: -120, max: 120 }),
+        min: fc.integer({ min: 0, max: 240 }),
+        text: fc.integer({ min: 0, max: BURSTS.length - 1 }),
+      }),
+      { minLength: 4, maxLength: 4 },
+    ),
+    // Start within four hours before the end of the first time bucket (T hours from T0, a bucket start).
+    startMin: fc.integer({ min: WATER_T_MIN - 240, max: WATER_T_MIN }),
+  })
+  .map(({ c, n, spots, startMin }) =>
+    spots.slice(0, n).map((p, i) =>
+      report({
+        id: `q${i}`,
+        receivedAt: minutes(startMin + p.min),
+        text: BURSTS[p.text]!.replace('和平路12号', '').replace('门口', ''),
+        location: offset(c.lat, c.lon, p.north, p.east),
+        citizen: { phone: `1390000001${i}` },
+      }),
+    ),
+  );
+
 describe('Property: race', () => {
   it('should create exactly one case when matching reports of one incident are processed concurrently', async () => {
     await fc.assert(
@@ -96,6 +130,61 @@ describe('Property: race', () => {
         expect(results.every((r) => !r.unsettled)).toBe(true);
         const id = [...cases][0]!;
         expect((await store.getCaseStates([id])).get(id)?.reporterCount).toBe(reports.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('should create exactly one case when two triage batches of one incident race (batched reads)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), incidentReports, fc.nat(4), async (s, reports, cut) => {
+        // Prepare: the reports match pairwise; two workers each take a batch of them.
+        const { engine: plain } = setup();
+        const fs = reports.map((r) => plain.prepare(r));
+        for (const a of fs) for (const b of fs) if (a !== b) fc.pre(incidentMatch(a, entryOf(b, b.id), config).ok);
+        const store = new InMemoryDedupeStore();
+        const { engine } = setup({
+          store: scheduledStore(store, s),
+          sleep: () => s.schedule(Promise.resolve(0), 'sleep').then(() => {}),
+        });
+        const k = Math.min(cut, reports.length);
+        // Act
+        const settled = (
+          await s.waitFor(
+            Promise.all([engine.processBatch(reports.slice(0, k)), engine.processBatch(reports.slice(k))]),
+          )
+        ).flat();
+        // Assess
+        const results = settled.map((r) => {
+          if (r.status === 'rejected') throw r.reason;
+          return r.value;
+        });
+        expect(new Set(results.map((r) => r.caseId)).size).toBe(1);
+        expect(results.filter((r) => r.relation === 'new')).toHaveLength(1);
+        const id = results[0]!.caseId;
+        expect((await store.getCaseStates([id])).get(id)?.reporterCount).toBe(reports.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('should create exactly one case when reports placed by coordinates only race across a time bucket', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), coordsOnlyReports, async (s, reports) => {
+        // Prepare
+        const { engine: plain } = setup();
+        const fs = reports.map((r) => plain.prepare(r));
+        fc.pre(fs.every((f) => f.placeKeys.length === 0));
+        for (const a of fs) for (const b of fs) if (a !== b) fc.pre(incidentMatch(a, entryOf(b, b.id), config).ok);
+        const store = new InMemoryDedupeStore();
+        const { engine } = setup({
+          store: scheduledStore(store, s),
+          sleep: () => s.schedule(Promise.resolve(0), 'sleep').then(() => {}),
+        });
+        // Act
+        const results = await s.waitFor(Promise.all(reports.map((r) => engine.process(r))));
+        // Assess
+        expect(new Set(results.map((r) => r.caseId)).size).toBe(1);
       }),
       { numRuns: 300 },
     );

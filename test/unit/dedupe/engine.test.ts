@@ -134,6 +134,72 @@ describe('Class: DedupeEngine', () => {
     expect(full.store.stats.getByKey).toBe(empty.store.stats.getByKey);
   });
 
+  it('should read the candidate keys of a whole batch in one batched read and decide as report by report', async () => {
+    // Prepare: an open case, then a batch of its repeat, an incident, a resubmission and two unrelated reports.
+    const first = report({ id: 'a', location: HERE, citizen: { phone: '13800000001' } });
+    const batch = [
+      report({
+        id: 'b',
+        location: HERE,
+        citizen: { phone: '13800000001' },
+        receivedAt: minutes(30),
+        text: '和平路12号水管还在喷水，没人来修',
+      }),
+      report({
+        id: 'c',
+        location: offset(HERE.lat, HERE.lon, 40, 10),
+        citizen: { phone: '13800000002' },
+        receivedAt: minutes(31),
+      }),
+      report({ id: 'd', location: HERE, citizen: { phone: '13800000001' }, receivedAt: minutes(2) }),
+      report({
+        id: 'e',
+        text: '东门路垃圾桶满了好几天没人清运，臭味很大',
+        category: undefined,
+        location: offset(HERE.lat, HERE.lon, -6000, 3000),
+        citizen: { phone: '13800000003' },
+        receivedAt: minutes(32),
+      }),
+      report({
+        id: 'f',
+        text: '碧岭路18号门口的路灯坏了，晚上很黑',
+        category: undefined,
+        location: offset(HERE.lat, HERE.lon, 5000, 5000),
+        receivedAt: minutes(33),
+        citizen: { phone: '13800000004' },
+      }),
+    ];
+    const one = setup();
+    const many = setup();
+    await one.engine.process(first);
+    await many.engine.process(first);
+    const readsBefore = many.store.stats.getByKeys;
+    const claimReadsBefore = many.store.stats.readClaims;
+    // Act
+    const each = [];
+    for (const r of batch) each.push(await one.engine.process(r));
+    const together = await many.engine.processBatch(batch);
+    // Assess: the same relations and cases; one read of the fates and one of all candidate keys.
+    const values = together.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+    expect(values.map((v) => [v?.relation, v?.caseId])).toEqual(each.map((v) => [v.relation, v.caseId]));
+    expect(values.map((v) => v?.relation)).toEqual(['repeat', 'incident', 'resubmission', 'new', 'new']);
+    expect(many.store.stats.readClaims - claimReadsBefore).toBe(1);
+    expect(many.store.stats.getByKeys - readsBefore).toBe(1);
+  });
+
+  it('should fail only the report whose input is bad, and decide the others of the batch', async () => {
+    // Prepare
+    const { engine } = setup();
+    // Act
+    const out = await engine.processBatch([
+      report({ id: 'ok', location: HERE }),
+      report({ id: 'bad', receivedAt: 'not a time' }),
+    ]);
+    // Assess
+    expect(out[0]).toMatchObject({ status: 'fulfilled', value: { relation: 'new', caseId: 'ok' } });
+    expect(out[1]).toMatchObject({ status: 'rejected' });
+  });
+
   it('should suggest matching open cases with what an agent needs to judge them', async () => {
     // Prepare
     const { engine } = setup();
@@ -162,8 +228,8 @@ describe('Class: DedupeEngine', () => {
     const a = report({ id: 'A', location: HERE, citizen: { phone: '13800000001' } });
     const fa = engine.prepare(a);
     await store.putKeys([keyOf.case('A')], entryOf(fa, 'A'));
-    const { anchorBases } = await import('#core/dedupe/features.ts');
-    await store.claim(keyOf.anchor(anchorBases(fa, cfg)[0]!, 0), 'A');
+    const { incidentAnchors } = await import('#core/dedupe/engine.ts');
+    await store.claim(keyOf.anchor(incidentAnchors(fa, cfg)[0]!, 0), 'A');
     // Act
     const b = await engine.process(
       report({ id: 'B', location: HERE, citizen: { phone: '13800000002' }, receivedAt: minutes(1) }),

@@ -86,6 +86,44 @@ describe('Handler: web requests (POST /api/requests)', () => {
     expect(JSON.parse(res.body).error.code).toBe('CITIZEN_RATE_LIMITED');
     expect(db).toHaveReceivedCommandTimes(PutItemCommand, 0);
     expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
+    // The idempotency key was looked up only because the submission would be refused.
+    expect(db).toHaveReceivedCommandTimes(GetItemCommand, 1);
+  });
+
+  it('should read only the citizen index under the limit, and never refuse the same submission again', async () => {
+    // Prepare: ten reports this hour, one of them this very submission (same Idempotency-Key).
+    const tenThisHour = Array.from({ length: 10 }, (_, i) =>
+      marshall({
+        pk: `RPT#web#k${i}`,
+        sk: 'RPT',
+        doc: JSON.stringify({ acceptedAt: '2025-11-28T09:30:00.000+08:00' }),
+      }),
+    );
+    const stored = {
+      trackingNo: '20251128000007',
+      idemKey: 'web#key:same-form-1',
+      acceptedAt: '2025-11-28T09:30:00.000+08:00',
+      request: { channel: 'web', citizen: { phone: '+8613800138000' }, title: '路灯不亮', text: '路灯坏了' },
+    };
+    db.on(QueryCommand).resolvesOnce({ Items: [] }).resolves({ Items: tenThisHour });
+    db.on(UpdateItemCommand).resolves({ Attributes: { seq: { N: '20' } } });
+    db.on(PutItemCommand).resolves({});
+    db.on(GetItemCommand).resolves({
+      Item: marshall({ pk: 'RPT#web#key:same-form-1', sk: 'RPT', doc: JSON.stringify(stored) }),
+    });
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolves({ Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: '' }], Failed: [] });
+    const body = { title: '路灯不亮', text: '路灯坏了', citizen: { phone: '13800138000' } };
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'same-form-1' };
+    // Act: under the limit (no idempotency read), then the same form again at the limit.
+    const first = await handler(event(body, headers), {});
+    const readsAfterFirst = db.commandCalls(GetItemCommand).length;
+    const again = await handler(event(body, headers), {});
+    // Assess
+    expect(first.statusCode).toBe(202);
+    expect(readsAfterFirst).toBe(0);
+    expect(again.statusCode, again.body).toBe(202);
   });
 
   it('should answer 400 with a reason code and write nothing for an invalid request', async () => {

@@ -12,6 +12,7 @@ import {
   CityLoopStack,
   type CityLoopStackProps,
   departmentGroup,
+  GSI_PROJECTIONS,
   pascal,
   toEventPattern,
   WEB_INDEX_FUNCTION,
@@ -98,6 +99,13 @@ beforeAll(() => {
   awsCn = fromApp({ partition: 'aws-cn' });
 });
 
+function projectionOf(index: string) {
+  const p = GSI_PROJECTIONS[index] ?? { type: 'ALL' };
+  return p.type === 'INCLUDE'
+    ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...p.attributes] }
+    : { ProjectionType: p.type };
+}
+
 describe('Class: CityLoopStack', () => {
   it('should create one on-demand table with PITR, KMS encryption, TTL, deletion protection and the GSIs', () => {
     // Prepare
@@ -107,8 +115,10 @@ describe('Class: CityLoopStack', () => {
         { AttributeName: i.pk, KeyType: 'HASH' },
         { AttributeName: i.sk, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: projectionOf(i.name),
     }));
+    // The sweep re-reads every due case: its index carries only the version.
+    expect(projectionOf('due')).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['version'] });
 
     // Act
     const tables = ofType(aws, 'AWS::DynamoDB::Table');
@@ -769,7 +779,11 @@ describe('Class: CityLoopStack (staff routes, built pages)', () => {
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
         Issuer: { 'Fn::GetAtt': [pool, 'ProviderURL'] },
-        Audience: [{ Ref: logicalId(custom, custom.stack.staffClient) }],
+        // The SRP client and the pages' hosted-UI client (authorization code + PKCE).
+        Audience: [
+          { Ref: logicalId(custom, custom.stack.staffClient) },
+          { Ref: logicalId(custom, custom.stack.pagesClient) },
+        ],
       },
     });
   });

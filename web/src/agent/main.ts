@@ -2,7 +2,9 @@
  * 话务员工作台 (`/agent`): a keyboard-first call form. The caller's number and open cases come from the call record
  * Amazon Connect opened (`?contactId=` in the URL, as a Connect agent workspace link would open it, or typed);
  * category, title and possible duplicates are suggested while the agent types (debounced `POST /api/agent/assist`);
- * a consultation can be answered on the call (直接答复). Every shortcut is listed on screen.
+ * a consultation can be answered on the call (直接答复); a call about a suggested open case is attached to it with one
+ * key (Alt+A: 重复件 when it is the case's own citizen, 并案 otherwise; `attachTo` on `POST /api/agent/reports`), and
+ * the caller is told that case's tracking number. Every shortcut is listed on screen.
  */
 import '../styles.css';
 import { h } from 'preact';
@@ -78,7 +80,10 @@ interface Assist {
 interface Submitted {
   trackingNo: string;
   duplicate: boolean;
-  state: 'received' | 'answered';
+  state: 'received' | 'answered' | 'attached';
+  /** Attached calls: the call's own report number and the relation the server decided. */
+  reportTrackingNo?: string;
+  relation?: 'repeat' | 'incident';
   statusLabel: string;
   message: string;
   title: string;
@@ -110,6 +115,7 @@ const SHORTCUTS: [string, string, string][] = [
   ['Ctrl+Enter', '提交', 'submit'],
   ['Alt+S', '采用建议类别', 'accept suggested category'],
   ['Alt+1…5', '查看疑似重复', 'select a possible duplicate'],
+  ['Alt+A', '关联到所选疑似重复（默认第一条）', 'attach the call to the selected (or first) duplicate'],
   ['Alt+Q', '咨询直接答复', 'answer a consultation'],
   ['Alt+N', '同一来电新诉求', 'next request, same call'],
   ['Alt+C', '来电编号', 'contact id'],
@@ -172,7 +178,10 @@ function Duplicates(props: {
   unavailable: boolean;
   selected: number | undefined;
   onSelect: (i: number) => void;
+  onAttach: (i: number) => void;
+  busy: boolean;
 }) {
+  const target = props.selected ?? props.items.findIndex((d) => d.status === 'open');
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'dup-h', id: 'duplicates' },
@@ -229,13 +238,30 @@ function Duplicates(props: {
                   .filter(Boolean)
                   .join(' · '),
               ),
+              d.status === 'open'
+                ? h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: `${target === i ? 'primary' : 'secondary'} small attach`,
+                      disabled: props.busy,
+                      onClick: () => props.onAttach(i),
+                      'data-case': d.caseId,
+                      ...(target === i ? { 'aria-keyshortcuts': 'Alt+A' } : {}),
+                    },
+                    d.relation === 'repeat'
+                      ? tr('关联为重复件', 'Attach as repeat')
+                      : tr('并案到此工单', 'Attach to this incident'),
+                    target === i ? [' ', h('kbd', null, 'Alt+A')] : null,
+                  )
+                : null,
               props.selected === i
                 ? h(
                     Notice,
                     { kind: 'info' },
                     tr(
-                      `可告知来电人：该问题已在办理中，受理编号 ${d.caseId}。如仍需登记，提交后系统会按同一问题合并办理。`,
-                      `Tell the caller this is already being handled under ${d.caseId}. If you still file it, triage merges it into that case.`,
+                      `可告知来电人：该问题已在办理中，受理编号 ${d.caseId}。按 Alt+A 关联到该工单；如按新诉求提交，分拨仍可能按同一问题合并办理。`,
+                      `Tell the caller this is already being handled under ${d.caseId}. Alt+A attaches the call to it; filed as new, triage may still merge it.`,
                     ),
                   )
                 : null,
@@ -352,8 +378,8 @@ function Console(props: { credential: Credential; onAuthError: (e: unknown) => v
     focus('agent-text');
   };
 
-  const submit = async () => {
-    const cur = fRef.current;
+  /** The submission body of the form as it is, or undefined (with the reason shown) when it is not ready. */
+  const requestBody = (cur: typeof EMPTY): Record<string, unknown> | undefined => {
     setError('');
     if (!cur.text.trim()) {
       setError(tr('请输入诉求内容', 'Type the request first'));
@@ -389,10 +415,44 @@ function Console(props: { credential: Credential; onAuthError: (e: unknown) => v
       ...(cur.category ? { category: cur.category } : {}),
       ...(answering ? { answer: cur.answer.trim() } : {}),
     };
+    return body;
+  };
+
+  const submit = async () => {
+    const body = requestBody(fRef.current);
+    if (!body) return;
     setBusy(true);
     try {
       const res = await call<Submitted>('POST', '/api/agent/reports', { body, credential: props.credential });
-      setDone([{ ...res, title: (body.title as string) ?? cur.text.slice(0, 30) }, ...done]);
+      setDone([{ ...res, title: (body.title as string) ?? String(body.text).slice(0, 30) }, ...done]);
+      if (source === 'call') setSeq(seq + 1);
+      nextRequest();
+      if (source === 'call' && callInfo) void loadCall(callInfo.call.contactId);
+    } catch (e) {
+      props.onAuthError(e);
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  /** 关联: the call joins the suggested open case instead of opening a new one. */
+  const attach = async (i: number | undefined) => {
+    const items = assist?.duplicateSuggestions ?? [];
+    const idx = i ?? items.findIndex((d) => d.status === 'open');
+    const target = idx >= 0 ? items[idx] : undefined;
+    if (target?.status !== 'open') {
+      setError(tr('没有可关联的在办工单', 'No open case to attach to'));
+      return;
+    }
+    const body = requestBody(fRef.current);
+    if (!body) return;
+    delete body.answer;
+    body.attachTo = target.caseId;
+    setBusy(true);
+    try {
+      const res = await call<Submitted>('POST', '/api/agent/reports', { body, credential: props.credential });
+      setDone([{ ...res, title: target.title }, ...done]);
       if (source === 'call') setSeq(seq + 1);
       nextRequest();
       if (source === 'call' && callInfo) void loadCall(callInfo.call.contactId);
@@ -435,6 +495,11 @@ function Console(props: { credential: Credential; onAuthError: (e: unknown) => v
           requestAnimationFrame(() => focus('agent-answer'));
         },
       };
+      if (e.code === 'KeyA') {
+        e.preventDefault();
+        if (!busy) void attach(selectedDup);
+        return;
+      }
       const act = actions[e.code];
       if (act) {
         e.preventDefault();
@@ -716,6 +781,13 @@ function Console(props: { credential: Credential; onAuthError: (e: unknown) => v
                       h('strong', { class: 'tn-small' }, d.trackingNo),
                       ' ',
                       h(Badge, { tone: d.state === 'answered' ? 'ok' : 'info' }, d.statusLabel),
+                      d.state === 'attached' && d.reportTrackingNo
+                        ? h(
+                            'span',
+                            { class: 'muted' },
+                            tr(` 本次来电编号 ${d.reportTrackingNo}`, ` call's own number ${d.reportTrackingNo}`),
+                          )
+                        : null,
                       d.duplicate ? h(Badge, { tone: 'warn' }, tr('重复提交', 'resubmitted')) : null,
                       h(Text, null, d.title),
                     ),
@@ -799,6 +871,8 @@ function Console(props: { credential: Credential; onAuthError: (e: unknown) => v
             unavailable: assist?.duplicates === 'unavailable',
             selected: selectedDup,
             onSelect: (i) => setSelectedDup(selectedDup === i ? undefined : i),
+            onAttach: (i) => void attach(i),
+            busy,
           }),
           h(OpenCases, { cases: openCases, known }),
         ),

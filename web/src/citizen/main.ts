@@ -11,6 +11,7 @@ import { dateTime } from '../lib/format.ts';
 import { lang, natureName, satisfactionName, tr } from '../lib/i18n.ts';
 import { type Catalog, type CategoryHint, catalog, suggestCategories } from '../lib/taxonomy.ts';
 import { Badge, Field, Header, mount, Notice, Text } from '../lib/ui.ts';
+import { type Photo, PhotoPicker } from './photos.ts';
 
 const NATURES = ['咨询', '求助', '投诉', '举报', '建议'] as const;
 const SATISFACTION = ['满意', '基本满意', '不满意'] as const;
@@ -150,6 +151,7 @@ function SubmitForm(props: { onSubmitted: (s: Submitted, title: string) => void 
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const [hints, setHints] = useState<CategoryHint[]>([]);
+  const [photos, setPhotos] = useState<Photo[]>([]);
   const key = useRef(newKey());
   const set = (k: keyof typeof f) => (e: Event) => {
     const t = e.target as HTMLInputElement;
@@ -209,6 +211,11 @@ function SubmitForm(props: { onSubmitted: (s: Submitted, title: string) => void 
       document.getElementById('phone')?.focus();
       return;
     }
+    if (photos.some((p) => p.status === 'uploading')) {
+      setError(tr('照片还在上传，请稍候再提交', 'Photos are still uploading: submit in a moment'));
+      return;
+    }
+    const uploaded = photos.filter((p) => p.status === 'done' && p.storageKey);
     setBusy(true);
     try {
       const location: Record<string, unknown> = {};
@@ -224,6 +231,7 @@ function SubmitForm(props: { onSubmitted: (s: Submitted, title: string) => void 
           ? { anonymous: true, ...(f.phone.trim() ? { phone: f.phone.trim() } : {}) }
           : { phone: f.phone.trim(), ...(f.name.trim() ? { name: f.name.trim() } : {}) },
         language: lang() === 'en' ? 'en' : 'zh-CN',
+        ...(uploaded.length ? { photos: uploaded.map((p) => ({ storageKey: p.storageKey, name: p.name })) } : {}),
       };
       const res = await call<Submitted>('POST', '/api/requests', {
         body,
@@ -233,6 +241,8 @@ function SubmitForm(props: { onSubmitted: (s: Submitted, title: string) => void 
       props.onSubmitted(res, f.title.trim() || f.text.trim().slice(0, 30));
       setF({ ...f, title: '', text: '', category: '', nature: '', address: '' });
       setCoords(undefined);
+      for (const p of photos) if (p.preview) URL.revokeObjectURL(p.preview);
+      setPhotos([]);
     } catch (e) {
       setError(errorText(e));
     } finally {
@@ -400,6 +410,7 @@ function SubmitForm(props: { onSubmitted: (s: Submitted, title: string) => void 
         tr(' 匿名反映（将无法回访您）', ' Report anonymously (we cannot call you back)'),
       ),
     ),
+    h(PhotoPicker, { photos, onChange: (update) => setPhotos(update) }),
     error ? h(Notice, { kind: 'error' }, error) : null,
     h(
       'button',

@@ -8,6 +8,7 @@ import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, errorText } from '../lib/api.ts';
 import type { Credential } from '../lib/auth.ts';
+import { CasePhotos } from '../lib/case-photos.ts';
 import {
   AuditTrail,
   type CaseDetail,
@@ -241,8 +242,8 @@ function ActionPanel(props: {
                 'small',
                 { class: 'hint' },
                 tr(
-                  '现场照片：附件上传接口尚未开放，请在结果中说明。',
-                  'Photos: attachment upload is not available yet; describe the result in words.',
+                  '请在结果中说明处置情况；市民上传的现场照片见上方。',
+                  'Describe the result in words; the citizen’s photos are shown above.',
                 ),
               )
             : null,
@@ -397,6 +398,12 @@ function Workbench(props: { credential: Credential; onAuthError: (e: unknown) =>
                     )
                   : null,
                 h(Text, { class: 'case-text' }, detail.text),
+                h(CasePhotos, {
+                  caseId: detail.caseId,
+                  version: detail.version,
+                  credential: props.credential,
+                  id: 'case-photos',
+                }),
                 h(CaseFacts, { c: detail, now, departmentName: deptName }),
                 h(ActionPanel, {
                   c: detail,

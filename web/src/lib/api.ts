@@ -62,7 +62,7 @@ export function errorText(e: unknown): string {
   if (e instanceof ApiError) {
     if (e.status === 401) return tr('登录已失效，请重新登录', 'Please sign in again');
     if (e.status === 403) return tr(`无权执行此操作（${e.code}）`, `Not allowed (${e.code})`);
-    if (e.status === 409)
+    if (e.status === 409 && e.code === 'CONFLICT')
       return tr('工单已被他人更新，已重新载入，请再试一次', 'The case changed meanwhile; reloaded, try again');
     return e.message;
   }

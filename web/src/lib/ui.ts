@@ -3,14 +3,20 @@ import { type ComponentChildren, type FunctionComponent, h, render } from 'preac
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.ts';
 import {
+  authorizeUrl,
   type Credential,
   clearCredential,
+  completeSignIn,
   getCredential,
+  isCallback,
   makeCredential,
   type PagesConfig,
   pagesConfig,
+  refreshCredential,
+  SignInError,
   type StaffRole,
   setCredential,
+  signOutUrl,
 } from './auth.ts';
 import { type Lang, lang, onLangChange, setLang, tr } from './i18n.ts';
 
@@ -91,30 +97,107 @@ const LOCAL_KEY_EXAMPLE: Record<StaffRole, string> = {
   supervisor: 'local-supervisor-001',
 };
 
+/** Refresh an OAuth token this long before it expires. */
+const REFRESH_AHEAD_MS = 60_000;
+
 /**
  * The credential of a console: signs in when there is none, and signs out on 401 (`onAuthError`). With an API key
- * (local stack) or a bearer token (AWS: the JWT from the city's sign-in page, `signInUrl` in /config.json).
+ * (local stack), the hosted sign-in (AWS: OAuth code + PKCE, refreshed before expiry) or a pasted bearer token.
  */
 export function useStaff(role: StaffRole) {
   const [credential, setCred] = useState<Credential | undefined>(() => getCredential(role));
+  const drop = () => {
+    clearCredential(role);
+    setCred(undefined);
+  };
+  const refresh = async (c: Credential) => {
+    const config = await pagesConfig();
+    const oauth = config.auth.oauth;
+    if (config.auth.mode !== 'oauth' || !oauth || !c.refreshToken) return drop();
+    try {
+      const next = await refreshCredential(oauth, c);
+      setCredential(role, next);
+      setCred(next);
+    } catch {
+      drop();
+    }
+  };
+  // A token with a refresh token is renewed a minute before it expires (at once if it already has).
+  useEffect(() => {
+    if (!credential?.refreshToken || credential.expiresAt === undefined) return;
+    const wait = Math.max(0, credential.expiresAt - REFRESH_AHEAD_MS - Date.now());
+    const id = setTimeout(() => void refresh(credential), Math.min(wait, 2_147_000_000));
+    return () => clearTimeout(id);
+  }, [credential?.value]);
   return {
     credential,
     signIn(c: Credential) {
       setCredential(role, c);
       setCred(c);
     },
+    /** Signs out here, and at the hosted sign-in too when the pages use it. */
     signOut() {
-      clearCredential(role);
-      setCred(undefined);
+      drop();
+      void pagesConfig().then(async (config) => {
+        const oauth = config.auth.oauth;
+        if (config.auth.mode !== 'oauth' || !oauth) return;
+        const url = await signOutUrl(oauth, role, location.origin);
+        if (url) location.assign(url);
+      });
     },
-    /** Call with any API error: a 401 signs out (the key or token is not accepted). */
+    /** Call with any API error: a 401 refreshes an OAuth token once, or signs out (the key or token is refused). */
     check(e: unknown) {
       if (e instanceof ApiError && e.status === 401) {
-        clearCredential(role);
-        setCred(undefined);
+        if (credential?.refreshToken && credential.expiresAt !== undefined && credential.expiresAt <= Date.now()) {
+          void refresh(credential);
+        } else drop();
       }
     },
   };
+}
+
+/** The hosted sign-in (OAuth code + PKCE): a button that goes there, and the callback that comes back. */
+function HostedSignIn(props: { role: StaffRole; config: PagesConfig; onSignedIn: (c: Credential) => void }) {
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const oauth = props.config.auth.oauth;
+  useEffect(() => {
+    const url = new URL(location.href);
+    if (!oauth || !isCallback(url)) return;
+    setBusy(true);
+    // The code is used once: take it out of the address bar (and the history) before anything else.
+    history.replaceState(null, '', url.pathname);
+    completeSignIn(oauth, props.role, url, sessionStorage)
+      .then(props.onSignedIn)
+      .catch((e) => {
+        setBusy(false);
+        setError(
+          e instanceof SignInError && e.code === 'STATE_MISMATCH'
+            ? tr('登录请求已失效，请重新登录', 'The sign-in expired: please sign in again')
+            : tr(`登录失败：${(e as Error).message}`, `Sign-in failed: ${(e as Error).message}`),
+        );
+      });
+  }, []);
+  const go = async () => {
+    if (!oauth) return;
+    setBusy(true);
+    try {
+      location.assign(await authorizeUrl(oauth, props.role, location.origin, sessionStorage));
+    } catch (e) {
+      setBusy(false);
+      setError(tr(`无法打开登录页：${(e as Error).message}`, `Cannot open the sign-in page: ${(e as Error).message}`));
+    }
+  };
+  return h(
+    'div',
+    null,
+    error ? h(Notice, { kind: 'error' }, error) : null,
+    h(
+      'button',
+      { type: 'button', class: 'primary', id: 'hosted-signin', disabled: busy, onClick: () => void go() },
+      busy ? tr('登录中…', 'Signing in…') : tr('统一身份认证登录', 'Sign in with the staff account'),
+    ),
+  );
 }
 
 export function SignIn(props: { role: StaffRole; onSignedIn: (c: Credential) => void; message?: string }) {
@@ -125,6 +208,24 @@ export function SignIn(props: { role: StaffRole; onSignedIn: (c: Credential) => 
   }, []);
   const mode = config?.auth.mode ?? 'apikey';
   const [zh, en] = ROLE_TITLES[props.role];
+  if (config && mode === 'oauth') {
+    return h(
+      'div',
+      { class: 'page signin-page' },
+      h(Header, { title: tr('12345 一网统管', '12345 City Service') }),
+      h(
+        'main',
+        { class: 'signin' },
+        h(
+          'div',
+          { class: 'card' },
+          h('h2', null, tr(zh, en)),
+          props.message ? h(Notice, { kind: 'error' }, props.message) : null,
+          h(HostedSignIn, { role: props.role, config, onSignedIn: props.onSignedIn }),
+        ),
+      ),
+    );
+  }
   return h(
     'div',
     { class: 'page signin-page' },
@@ -138,7 +239,7 @@ export function SignIn(props: { role: StaffRole; onSignedIn: (c: Credential) => 
           class: 'card',
           onSubmit: (ev: Event) => {
             ev.preventDefault();
-            if (value.trim()) props.onSignedIn(makeCredential(mode, value));
+            if (value.trim()) props.onSignedIn(makeCredential(mode === 'apikey' ? 'apikey' : 'bearer', value));
           },
         },
         h('h2', null, tr(zh, en)),

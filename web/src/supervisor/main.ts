@@ -10,6 +10,7 @@ import { h } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { call, errorText } from '../lib/api.ts';
 import type { Credential } from '../lib/auth.ts';
+import { CasePhotos } from '../lib/case-photos.ts';
 import {
   AuditTrail,
   type CaseDetail,
@@ -906,6 +907,7 @@ function CaseCard(props: {
           detail
             ? [
                 h(Text, null, detail.text),
+                h(CasePhotos, { caseId: detail.caseId, version: detail.version, credential: props.credential }),
                 h(CaseFacts, { c: detail, now: props.now, departmentName: deptName }),
                 done ? h(Notice, { kind: 'ok' }, done) : null,
                 form(),
