@@ -126,7 +126,7 @@ const suite: BenchSuite = async ({ quick }) => {
   const label: Record<string, string> = {
     normalize: 'normalize (web form → one form, zod/mini, phone E.164)',
     classify: 'classify (triage-context classifier)',
-    signature: 'dedupe signature (MinHash sketch, place/citizen keys, candidate keys)',
+    signature: 'dedupe signature (one-permutation MinHash sketch, place/citizen keys, candidate keys)',
     route: 'routing (category → department, 属地 street backstop)',
     openCase: 'for reference, not in the total: openCase (classify + route + SLA deadlines + case record)',
   };

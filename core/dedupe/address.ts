@@ -7,6 +7,8 @@
  * ("和平路12号水管爆了"), which lets a report with coordinates only meet one with a typed address.
  */
 
+import { codePointAt, isSeparator } from './text.ts';
+
 const CN_DIGIT: Record<string, number> = {
   零: 0,
   〇: 0,
@@ -53,19 +55,32 @@ const NUMERAL_BEFORE_UNIT = /([零〇一二两三四五六七八九十百千]+)(
 
 export function normalizeAddress(text: string): string {
   let t = text.normalize('NFKC').toLowerCase();
-  t = t.replace(/(\d+)\s*#\s*(?:楼)?/g, '$1栋');
-  t = t.replace(/[\s\p{P}\p{S}]+/gu, (m, offset: number, whole: string) => {
-    // Keep a hyphen between two digits ("7-10栋", "3-501"), drop every other separator.
-    const prev = whole[offset - 1] ?? '';
-    const next = whole[offset + m.length] ?? '';
-    return m.includes('-') && /\d/.test(prev) && /\d/.test(next) ? '-' : '';
-  });
+  // Each step runs only when the characters it acts on are there (a clause of free text rarely needs more than one).
+  if (t.includes('#')) t = t.replace(/(\d+)\s*#\s*(?:楼)?/g, '$1栋');
+  if (hasSeparator(t))
+    t = t.replace(/[\s\p{P}\p{S}]+/gu, (m, offset: number, whole: string) => {
+      // Keep a hyphen between two digits ("7-10栋", "3-501"), drop every other separator.
+      const prev = whole[offset - 1] ?? '';
+      const next = whole[offset + m.length] ?? '';
+      return m.includes('-') && /\d/.test(prev) && /\d/.test(next) ? '-' : '';
+    });
   t = t.replace(NOISE, '');
   t = t.replace(NUMERAL_BEFORE_UNIT, (m) => String(chineseNumeral(m) ?? m));
-  t = t.replace(/号楼/g, '栋').replace(/幢/g, '栋').replace(/栋楼/g, '栋');
+  if (t.includes('楼')) t = t.replace(/号楼/g, '栋');
+  if (t.includes('幢')) t = t.replace(/幢/g, '栋');
+  if (t.includes('栋楼')) t = t.replace(/栋楼/g, '栋');
   // English: common suffixes and directions, ordinals.
   if (/[a-z]/.test(t) && !/[\u4e00-\u9fff]/.test(t)) t = normalizeEnglishAddress(text);
   return t;
+}
+
+function hasSeparator(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const cp = codePointAt(t, i);
+    if (isSeparator(cp)) return true;
+    if (cp > 0xffff) i++;
+  }
+  return false;
 }
 
 const EN_ABBR: [RegExp, string][] = [
@@ -154,15 +169,29 @@ export function placeKeys(address: string, opts: { fromText?: boolean } = {}): s
   return [...new Set(keys)].slice(0, MAX_PLACE_KEYS);
 }
 
-/** Building, door and crossing: the forms that name one spot unambiguously. */
+/** A road suffix character (路, 街, 巷, 弄, 大道, 公路, 大街). */
+const ROAD_CHAR = /[路街巷弄道]/;
+/** A crossing joins two roads with one of these. */
+const CROSSING_CHAR = /[与和交、及]/;
+
+/**
+ * Building, door and crossing: the forms that name one spot unambiguously. Each pattern runs only when the character
+ * it must match is there (BUILDING_RE backtracks over every run of Han characters: quadratic on a long clause).
+ */
 function precisePlaces(t: string): string[] {
   const keys: string[] = [];
-  const building = BUILDING_RE.exec(t);
-  if (building) keys.push(`b:${estateOf(building[1]!)}${building[2] ?? ''}#${building[3]}`);
-  const door = DOOR_RE.exec(t);
-  if (door) keys.push(`d:${door[1]}#${door[2]}`);
-  const x = CROSSING_RE.exec(t);
-  if (x) keys.push(`x:${[x[1]!, x[2]!].sort().join('×')}`);
+  if (t.includes('栋') || t.includes('座')) {
+    const building = BUILDING_RE.exec(t);
+    if (building) keys.push(`b:${estateOf(building[1]!)}${building[2] ?? ''}#${building[3]}`);
+  }
+  if (t.includes('号')) {
+    const door = DOOR_RE.exec(t);
+    if (door) keys.push(`d:${door[1]}#${door[2]}`);
+  }
+  if (CROSSING_CHAR.test(t)) {
+    const x = CROSSING_RE.exec(t);
+    if (x) keys.push(`x:${[x[1]!, x[2]!].sort().join('×')}`);
+  }
   return keys;
 }
 
@@ -171,7 +200,15 @@ const FUNCTION_CHARS = /[的了这那我你他她它们是有个就都也很太]
 
 /** Words ending in 路/街/道 that are not road names: 马路, 道路, 走路, 修路, 一路, 小路, 网路, 出路, 水路 ... */
 const ROAD_STOP = new Set([...'马道走修一小大网出水铁公过上下来去回进思套']);
-const notARoad = (road: string) => ROAD_STOP.has(road.replace(new RegExp(`(?:${ROAD_SUFFIX})$`), '').slice(-1));
+const ROAD_SUFFIX_END = new RegExp(`(?:${ROAD_SUFFIX})$`);
+const notARoad = (road: string) => ROAD_STOP.has(road.replace(ROAD_SUFFIX_END, '').slice(-1));
+
+/**
+ * The characters one of the text patterns needs: a building or door unit (栋 座 幢 号), a road suffix, a strong estate
+ * suffix (小区 花园 家园 新村 山庄 公寓 大厦 苑).
+ */
+const PLACE_CHAR_RE = /[栋座幢号路街巷弄道区园村庄寓厦苑]/g;
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
 
 /** Estate words that are places in running text too (园/城/府/中心 are also 公园, 城市, 政府, 市中心). */
 const TEXT_ESTATE_RE = new RegExp(`(${HAN2}(?:${STRONG_ESTATE}))`);
@@ -183,9 +220,30 @@ const TEXT_ESTATE_RE = new RegExp(`(${HAN2}(?:${STRONG_ESTATE}))`);
 function textPlaceKeys(text: string): string[] {
   const keys: string[] = [];
   const roads: string[] = [];
-  const folded = text.normalize('NFKC').replace(/(\d+)\s*#\s*(?:楼)?/g, '$1栋');
-  for (const clause of folded.split(/[\s\p{P}\p{S}]+/u)) {
-    if (keys.length >= MAX_PLACE_KEYS) break;
+  const nfkc = text.normalize('NFKC');
+  const folded = nfkc.includes('#') ? nfkc.replace(/(\d+)\s*#\s*(?:楼)?/g, '$1栋') : nfkc;
+  // Clauses are the runs between separators ([\s\p{P}\p{S}]). Most clauses of a message name no place: without one
+  // of PLACE_CHAR_RE's characters no pattern below can match (normalizeAddress only removes characters, turns
+  // numerals into digits and 号楼/幢 into 栋). So the search jumps from one such character to the next and cuts out
+  // only the clause around it, in text order.
+  const n = folded.length;
+  PLACE_CHAR_RE.lastIndex = 0;
+  for (let m = PLACE_CHAR_RE.exec(folded); m && keys.length < MAX_PLACE_KEYS; m = PLACE_CHAR_RE.exec(folded)) {
+    let start = m.index;
+    while (start > 0) {
+      const c = folded.charCodeAt(start - 1);
+      const pair = c >= 0xdc00 && c <= 0xdfff && start > 1 && isHighSurrogate(folded.charCodeAt(start - 2));
+      if (isSeparator(pair ? codePointAt(folded, start - 2) : c)) break;
+      start -= pair ? 2 : 1;
+    }
+    let end = m.index + 1;
+    while (end < n) {
+      const cp = codePointAt(folded, end);
+      if (isSeparator(cp)) break;
+      end += cp > 0xffff ? 2 : 1;
+    }
+    PLACE_CHAR_RE.lastIndex = end;
+    const clause = folded.slice(start, end);
     const t = normalizeAddress(clause);
     if (!/[\u4e00-\u9fff]/.test(t)) continue;
     const precise = precisePlaces(t).filter((k) => !FUNCTION_CHARS.test(k));
@@ -194,7 +252,7 @@ function textPlaceKeys(text: string): string[] {
       const estate = TEXT_ESTATE_RE.exec(t);
       if (estate && !FUNCTION_CHARS.test(estate[1]!)) keys.push(`e:${estate[1]}`);
     }
-    const road = ROAD_RE.exec(t)?.[1];
+    const road = ROAD_CHAR.test(t) ? ROAD_RE.exec(t)?.[1] : undefined;
     if (road && !FUNCTION_CHARS.test(road) && !notARoad(road)) roads.push(`r:${road}`);
   }
   // Road keys go last: the precise keys of later clauses matter more than the road of the first.

@@ -4,14 +4,14 @@
  * × the same buckets, the citizen keys (≤ 3), and for long texts 16 LSH band keys × 2 buckets. The cost per report
  * depends on those, never on how many cases are open.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { maskText } from '../privacy.ts';
 import { placeKeys as addressPlaceKeys, MAX_PLACE_KEYS } from './address.ts';
 import { type DedupeConfig, settingsFor } from './config.ts';
 import { cellsWithin, encodeCell, precisionForRadius } from './geo.ts';
 import type { GroupResolver } from './groups.ts';
 import type { CandidateEntry } from './store.ts';
-import { fmix32, hash64hex, normalizeText, shingles, sketchOfShingles, type TextSketch } from './text.ts';
+import { fmix32, hash64hex, hex8, normalizeText, sketchOfText, storedSketch, type TextSketch } from './text.ts';
 
 /** The input of the engine: one citizen's submission, in the shape of the `cityloop dedupe` JSON lines. */
 export interface DedupeReport {
@@ -52,7 +52,7 @@ export interface ReportFeatures {
 }
 
 function citizenDigest(kind: string, id: string): string {
-  return createHash('sha256').update(`${kind}:${id}`).digest('base64url').slice(0, 22);
+  return hash('sha256', `${kind}:${id}`, 'base64url').slice(0, 22);
 }
 
 /** Digests of the citizen's phone (digits, without +86), openid and email (lowercase). */
@@ -83,11 +83,22 @@ const validCoord = (lat?: number, lon?: number): boolean =>
   Math.abs(lon) <= 180 &&
   !(lat === 0 && lon === 0);
 
+/** Address keys first, then keys found in the title and text; distinct, at most MAX_PLACE_KEYS. */
+function placeKeysOf(address: string | undefined, title: string, text: string): string[] {
+  const keys = address ? addressPlaceKeys(address) : [];
+  if (keys.length >= MAX_PLACE_KEYS) return keys.slice(0, MAX_PLACE_KEYS);
+  for (const k of addressPlaceKeys(`${title} ${text}`, { fromText: true })) {
+    if (!keys.includes(k)) keys.push(k);
+    if (keys.length >= MAX_PLACE_KEYS) break;
+  }
+  return keys;
+}
+
 export function prepareReport(report: DedupeReport, config: DedupeConfig, groups: GroupResolver): ReportFeatures {
   const title = report.title ?? '';
   const g = groups.resolve({ category: report.category, title, text: report.text });
   const norm = normalizeText(`${title} ${report.text}`, config.text.stopPhrases);
-  const sketch = sketchOfShingles(shingles(norm), config.text.permutations, config.text.maxExactShingles);
+  const sketch = sketchOfText(norm, config.text.permutations, config.text.maxExactShingles);
   const citizenKeys = citizenKeysOf(report.citizen);
   const loc = report.location;
   const hasCoords = validCoord(loc?.lat, loc?.lon);
@@ -101,12 +112,7 @@ export function prepareReport(report: DedupeReport, config: DedupeConfig, groups
     ...(g.root ? { root: g.root } : {}),
     ...(g.category ? { category: g.category } : {}),
     ...(hasCoords ? { lat: loc!.lat!, lon: loc!.lon! } : {}),
-    placeKeys: [
-      ...new Set([
-        ...(loc?.address ? addressPlaceKeys(loc.address) : []),
-        ...addressPlaceKeys(`${title} ${report.text}`, { fromText: true }),
-      ]),
-    ].slice(0, MAX_PLACE_KEYS),
+    placeKeys: placeKeysOf(loc?.address, title, report.text),
     citizenKeys,
     reporterKey: citizenKeys[0] ?? `anon:${report.id}`,
     sketch,
@@ -127,7 +133,7 @@ export function entryOf(f: ReportFeatures, caseId: string): CandidateEntry {
     ...(f.lat !== undefined ? { lat: f.lat, lon: f.lon! } : {}),
     placeKeys: f.placeKeys,
     citizenKeys: f.citizenKeys,
-    sketch: f.sketch,
+    sketch: storedSketch(f.sketch),
     title: f.title,
   };
 }
@@ -153,16 +159,21 @@ export const keyOf = {
   band: (band: number, hash: string, bucket: number) => `t|${band}|${hash}|${bucket}`,
 };
 
-/** LSH band keys of a long text (empty for short ones): equal band → candidate near-duplicate. */
-function bandKeys(f: ReportFeatures, config: DedupeConfig, buckets: readonly number[]): string[] {
+/**
+ * LSH band keys of a long text (empty for short ones): equal band → candidate near-duplicate. Appended to `keys`.
+ * The band hash is written as 8 hex digits (the one-permutation signatures give other band keys than the earlier
+ * k-permutation ones, whatever the spelling: old band keys are simply no longer read, and expire).
+ */
+function pushBandKeys(keys: string[], f: ReportFeatures, config: DedupeConfig, buckets: readonly number[]): string[] {
   const nd = config.nearDuplicate;
-  if (f.sketch.size < nd.minShingles) return [];
-  const rows = Math.max(1, Math.floor(f.sketch.sig.length / nd.bands));
-  const keys: string[] = [];
-  for (let b = 0; b < nd.bands && (b + 1) * rows <= f.sketch.sig.length; b++) {
+  if (f.sketch.size < nd.minShingles) return keys;
+  const sig = f.sketch.sig;
+  const rows = Math.max(1, Math.floor(sig.length / nd.bands));
+  for (let b = 0; b < nd.bands && (b + 1) * rows <= sig.length; b++) {
     let h = 0x811c9dc5;
-    for (let i = b * rows; i < (b + 1) * rows; i++) h = fmix32(h ^ f.sketch.sig[i]!);
-    for (const bucket of buckets) keys.push(keyOf.band(b, h.toString(36), bucket));
+    for (let i = b * rows; i < (b + 1) * rows; i++) h = fmix32(h ^ sig[i]!);
+    const hash = hex8(h);
+    for (const bucket of buckets) keys.push(keyOf.band(b, hash, bucket));
   }
   return keys;
 }
@@ -187,8 +198,7 @@ export function candidateKeys(f: ReportFeatures, config: DedupeConfig): string[]
   for (const p of f.placeKeys) for (const b of bs) keys.push(keyOf.place(f.group, p, b));
   for (const c of f.citizenKeys) keys.push(keyOf.citizen(c));
   const W = config.nearDuplicate.windowDays;
-  keys.push(...bandKeys(f, config, buckets(f.at - W * DAY, f.at, W * 24)));
-  return keys;
+  return pushBandKeys(keys, f, config, buckets(f.at - W * DAY, f.at, W * 24));
 }
 
 /**
@@ -207,7 +217,7 @@ export function writeKeys(f: ReportFeatures, config: DedupeConfig, opensCase = f
   for (const c of f.citizenKeys) keys.push(keyOf.citizen(c));
   if (opensCase) {
     const W = config.nearDuplicate.windowDays;
-    keys.push(...bandKeys(f, config, [bucketOf(f.at, W * 24)]));
+    pushBandKeys(keys, f, config, [bucketOf(f.at, W * 24)]);
   }
   return keys;
 }

@@ -1,8 +1,10 @@
 /**
  * Text similarity for Chinese (no spaces) and English, without a dictionary: normalize, cut into shingles
  * (CJK runs → character unigrams + bigrams; latin runs → words), then compare as sets.
- * A MinHash signature (`permutations` seeded 32-bit hashes) is the fixed-size form a store keeps; short texts also keep
- * their whole shingle set (sorted hashes), so two short reports get an exact Jaccard/containment instead of an estimate.
+ * A MinHash signature (`permutations` 32-bit values, one-permutation hashing with densification: one hash per shingle,
+ * computed on char codes) is the fixed-size form a store keeps; short texts also keep their whole shingle set (sorted
+ * hashes), so two short reports get an exact Jaccard/containment instead of an estimate. Signatures written by the
+ * earlier k-permutation version are recognised and compared in their own format (`compareSketches`).
  * Pure and deterministic: the same text gives the same sketch on every machine (no Math.random, no native code).
  */
 
@@ -42,9 +44,43 @@ export function hash32(s: string, seed = 0): number {
   return fmix32(h);
 }
 
-/** A 64-bit hex digest made of two seeded 32-bit hashes: for content hashes and keys, not for secrets. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** `h.toString(16).padStart(8, '0')` for a uint32, by table (number-to-string in another radix is slow in V8). */
+export function hex8(h: number): string {
+  return HEX_BYTE[h >>> 24]! + HEX_BYTE[(h >>> 16) & 255]! + HEX_BYTE[(h >>> 8) & 255]! + HEX_BYTE[h & 255]!;
+}
+
+/**
+ * A 64-bit hex digest made of two seeded 32-bit hashes: for content hashes and keys, not for secrets.
+ * `hex8(hash32(s, 0x9747b28c)) + hex8(hash32(s, 0x5bd1e995))`, both hashes in one pass over the string.
+ */
 export function hash64hex(s: string): string {
-  return hash32(s, 0x9747b28c).toString(16).padStart(8, '0') + hash32(s, 0x5bd1e995).toString(16).padStart(8, '0');
+  let a = 0x9747b28c;
+  let b = 0x5bd1e995;
+  const n = s.length;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    let k = (s.charCodeAt(i) & 0xffff) | ((s.charCodeAt(i + 1) & 0xffff) << 16);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    a ^= k;
+    a = (a << 13) | (a >>> 19);
+    a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    b ^= k;
+    b = (b << 13) | (b >>> 19);
+    b = (Math.imul(b, 5) + 0xe6546b64) | 0;
+  }
+  if (i < n) {
+    let k = s.charCodeAt(i) & 0xffff;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    a ^= k;
+    b ^= k;
+  }
+  return hex8(fmix32(a ^ (n * 2))) + hex8(fmix32(b ^ (n * 2)));
 }
 
 const URL_RE = /(?:https?:\/\/|www\.)[^\s\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]+/gi;
@@ -53,17 +89,65 @@ const EMAIL_RE = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
 const PHONE_RE = /(?<!\d)(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?[\d*]{4}){2}(?!\d)|(?<!\d)0\d{2,3}[ -]?\d{7,8}(?!\d)|\d{7,}/g;
 /** Excel export artifacts seen in real message dumps. */
 const ARTIFACT_RE = /_x000[0-9a-f]_/gi;
-const PUNCT_RE = /[\p{P}\p{S}\s]+/gu;
+
+const SEPARATOR_RE = /^[\p{P}\p{S}\s]$/u;
+/** Per BMP code unit: 0 not looked up yet, 1 separator, 2 not (filled on first sight: no start-up cost). */
+const separatorTable = new Uint8Array(0x10000);
+
+/** Whether a code point is punctuation, a symbol or whitespace (`[\p{P}\p{S}\s]`), from a table after first sight. */
+export function isSeparator(cp: number): boolean {
+  if (cp > 0xffff) return SEPARATOR_RE.test(String.fromCodePoint(cp));
+  const known = separatorTable[cp]!;
+  if (known !== 0) return known === 1;
+  const sep = SEPARATOR_RE.test(String.fromCharCode(cp));
+  separatorTable[cp] = sep ? 1 : 2;
+  return sep;
+}
+
+/** The code point at `i` (a surrogate pair as one; a lone surrogate as itself). */
+export function codePointAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+    const d = s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+  }
+  return c;
+}
+
+/** `s.replace(/[\p{P}\p{S}\s]+/gu, ' ').trim()`: the runs between separators, joined by one space. One pass. */
+export function collapseSeparators(s: string): string {
+  let out = '';
+  let start = 0;
+  const n = s.length;
+  for (let i = 0; i < n; ) {
+    const c = s.charCodeAt(i);
+    const cp = c >= 0xd800 && c <= 0xdbff ? codePointAt(s, i) : c;
+    const w = cp > 0xffff ? 2 : 1;
+    const known = cp <= 0xffff ? separatorTable[cp]! : 0;
+    if (known === 1 || (known === 0 && isSeparator(cp))) {
+      if (i > start) out = out === '' ? s.slice(start, i) : `${out} ${s.slice(start, i)}`;
+      start = i + w;
+    }
+    i += w;
+  }
+  if (start === 0) return s;
+  if (start < n) out = out === '' ? s.slice(start) : `${out} ${s.slice(start)}`;
+  return out;
+}
 
 /**
  * Full-width → half-width (NFKC), lowercase, links/emails/phone digits removed, punctuation → one space,
  * and the given boilerplate phrases (尊敬的领导, 您好 ...) removed. Keeps CJK, letters and short numbers (door numbers).
  */
 export function normalizeText(input: string, stopPhrases: readonly string[] = []): string {
-  let t = input.normalize('NFKC').toLowerCase().replace(ARTIFACT_RE, ' ');
-  t = t.replace(URL_RE, ' ').replace(EMAIL_RE, ' ').replace(PHONE_RE, ' ');
+  let t = input.normalize('NFKC').toLowerCase();
+  // Each pattern needs a literal that is rare in a message: look for it before running the pattern.
+  if (t.includes('_x000')) t = t.replace(ARTIFACT_RE, ' ');
+  if (t.includes('http') || t.includes('www.')) t = t.replace(URL_RE, ' ');
+  if (t.includes('@')) t = t.replace(EMAIL_RE, ' ');
+  t = t.replace(PHONE_RE, ' ');
   for (const p of stopPhrases) if (p && t.includes(p)) t = t.split(p).join(' ');
-  return t.replace(PUNCT_RE, ' ').trim();
+  return collapseSeparators(t);
 }
 
 const CJK = /[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff]/;
@@ -169,12 +253,303 @@ export function shingles(normalized: string): string[] {
 
 /** The compact form of a text that a store keeps and the engine compares. */
 export interface TextSketch {
-  /** MinHash signature: for each seeded permutation, the smallest permuted shingle hash (0xffffffff when empty). */
+  /**
+   * MinHash signature by one-permutation hashing: the shingle hashes are split by value into `sig.length` equal ranges
+   * (bins) and `sig[i]` is the smallest hash in bin i. An empty bin borrows from another bin (optimal densification),
+   * its value moved into bin i's range. So every value lies in its own bin: `binOf(sig[i], k) === i`, which tells this
+   * format apart from the earlier k-permutation signatures (see `compareSketches`). 0xffffffff everywhere when empty.
+   */
   sig: Uint32Array;
   /** Number of distinct shingles. */
   size: number;
   /** Sorted distinct shingle hashes, kept only when `size ≤ maxExact` (short texts: exact comparison). */
   set?: Uint32Array;
+}
+
+/** hash32 of a one-code-unit string (a CJK character), without building the string. */
+function hashUnit(c: number): number {
+  let k = Math.imul(c, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  return fmix32(k ^ 2);
+}
+
+/** hash32 of a two-code-unit string (a CJK bigram), without building the string. */
+function hashPair(a: number, b: number): number {
+  let k = Math.imul(a | (b << 16), 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  let h = (k << 13) | (k >>> 19);
+  h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  return fmix32(h ^ 4);
+}
+
+const isCjkUnit = (c: number) =>
+  (c >= 0x3400 && c <= 0x9fff) || (c >= 0x3040 && c <= 0x30ff) || (c >= 0xf900 && c <= 0xfaff);
+const WORD_CHAR_AT = /[\p{L}\p{N}]/uy;
+
+/** Shingle hashes are collected here (grown on demand): no array of strings per text. */
+let scratch = new Uint32Array(1024);
+
+function ensureScratch(n: number): Uint32Array {
+  if (scratch.length < n) scratch = new Uint32Array(Math.max(n, scratch.length * 2));
+  return scratch;
+}
+
+function pushWordHashes(words: string[], out: Uint32Array, n: number): number {
+  const ws = words.filter((w) => !EN_STOP.has(w)).map(stemEn);
+  for (let i = 0; i < ws.length; i++) {
+    out[n++] = hash32(`w:${ws[i]}`);
+    if (i + 1 < ws.length) out[n++] = hash32(`w:${ws[i]} ${ws[i + 1]}`);
+  }
+  return n;
+}
+
+/**
+ * The hashes `hash32(s)` of every shingle `s` of `shingles(normalized)` (same order, duplicates kept), computed on char
+ * codes: CJK unigrams and bigrams are hashed inline, only latin/digit words become strings. Writes into the module's
+ * scratch buffer and returns it with the count.
+ */
+function shingleHashes(t: string): { buf: Uint32Array; n: number } {
+  // At most 2 hashes per code unit: a CJK character gives a unigram and a bigram, a word (≥ 1 unit) itself and a pair.
+  const out = ensureScratch(2 * t.length + 2);
+  let n = 0;
+  let prev = -1;
+  let wordStart = -1;
+  const words: string[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (isCjkUnit(c)) {
+      if (wordStart >= 0) {
+        words.push(t.slice(wordStart, i));
+        wordStart = -1;
+      }
+      if (words.length > 0) {
+        n = pushWordHashes(words, out, n);
+        words.length = 0;
+      }
+      if (prev >= 0) out[n++] = hashPair(prev, c);
+      out[n++] = hashUnit(c);
+      prev = c;
+      continue;
+    }
+    prev = -1;
+    let word: boolean;
+    let width = 1;
+    if (c < 0x80) word = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a);
+    else {
+      WORD_CHAR_AT.lastIndex = i;
+      word = WORD_CHAR_AT.test(t);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < t.length) {
+        const d = t.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) width = 2;
+      }
+    }
+    if (word) {
+      if (wordStart < 0) wordStart = i;
+    } else if (wordStart >= 0) {
+      words.push(t.slice(wordStart, i));
+      wordStart = -1;
+    }
+    i += width - 1;
+  }
+  if (wordStart >= 0) words.push(t.slice(wordStart));
+  if (words.length > 0) n = pushWordHashes(words, out, n);
+  return { buf: out, n };
+}
+
+/** The bin of a 32-bit hash among k equal value ranges. */
+export function binOf(h: number, k: number): number {
+  return k === 64 ? h >>> 26 : Math.floor((h * k) / 4294967296);
+}
+
+const binStart = (i: number, k: number) => Math.ceil((i * 4294967296) / k);
+
+/** Open-addressing set of the distinct hashes of one text: slots are live when their stamp is the current generation. */
+let slotValues = new Uint32Array(2048);
+let slotStamps = new Uint32Array(2048);
+let generation = 0;
+
+/**
+ * The sketch of the hashes in `buf[0..n)` (duplicates allowed; `buf` is overwritten with the distinct ones, in first
+ * seen order). One pass: a reused hash table drops repeats (the values are hashes already: their low bits are the
+ * slot), and each new hash updates the minimum of its bin. O(n + k) instead of O(n·k) for k permutations.
+ */
+function sketchOfHashes(buf: Uint32Array, n: number, k: number, maxExact: number): TextSketch {
+  let cap = 2048;
+  while (cap < 2 * n) cap *= 2;
+  if (slotValues.length < cap) {
+    slotValues = new Uint32Array(cap);
+    slotStamps = new Uint32Array(cap);
+    generation = 0;
+  }
+  generation++;
+  if (generation === 0xffffffff) {
+    slotStamps.fill(0);
+    generation = 1;
+  }
+  const gen = generation;
+  const values = slotValues;
+  const stamps = slotStamps;
+  const mask = cap - 1;
+  const sig = new Uint32Array(k).fill(0xffffffff);
+  let sawMax = false;
+  let size = 0;
+  outer: for (let j = 0; j < n; j++) {
+    const h = buf[j]!;
+    let i = h & mask;
+    while (stamps[i] === gen) {
+      if (values[i] === h) continue outer;
+      i = (i + 1) & mask;
+    }
+    stamps[i] = gen;
+    values[i] = h;
+    buf[size++] = h;
+    const b = k === 64 ? h >>> 26 : binOf(h, k);
+    if (h < sig[b]!) sig[b] = h;
+    else if (h === 0xffffffff) sawMax = true;
+  }
+  if (size > 0) densify(sig, k, sawMax);
+  // Only a short text's set is sorted (for the exact merge-intersection); a long one keeps its hashes in memory (not
+  // in the store) for comparisons with entries of the earlier format.
+  if (size <= maxExact) return { sig, size, set: sortedCopy(buf, size) };
+  const sketch = { sig, size };
+  fullHashes.set(sketch, buf.slice(0, size));
+  return sketch;
+}
+
+const byTopByte = new Uint32Array(257);
+
+/**
+ * `buf.slice(0, n).sort()` for uniform hashes: counting sort by the top byte, then an insertion sort that only has
+ * to fix order inside each of the 256 runs (a few values each). About twice as fast as the built-in sort for the few
+ * hundred hashes of a short text; the built-in sort beyond 4096.
+ */
+function sortedCopy(buf: Uint32Array, n: number): Uint32Array {
+  if (n > 4096) return buf.slice(0, n).sort();
+  const out = new Uint32Array(n);
+  const starts = byTopByte.fill(0);
+  for (let j = 0; j < n; j++) starts[(buf[j]! >>> 24) + 1]!++;
+  for (let d = 1; d <= 256; d++) starts[d]! += starts[d - 1]!;
+  for (let j = 0; j < n; j++) {
+    const v = buf[j]!;
+    out[starts[v >>> 24]!++] = v;
+  }
+  for (let j = 1; j < n; j++) {
+    const v = out[j]!;
+    let i = j - 1;
+    if (out[i]! <= v) continue;
+    while (i >= 0 && out[i]! > v) {
+      out[i + 1] = out[i]!;
+      i--;
+    }
+    out[i + 1] = v;
+  }
+  return out;
+}
+
+/** Per signature size k: the first probes of every bin, and every bin's value range (computed once per k). */
+interface BinPlan {
+  probes: Uint16Array;
+  start: Float64Array;
+  width: Float64Array;
+}
+const PLANNED_PROBES = 8;
+const binPlans = new Map<number, BinPlan>();
+
+const probeOf = (i: number, a: number, k: number) =>
+  binOf(fmix32((Math.imul(i + 1, 0x9e3779b9) + Math.imul(a + 1, 0x85ebca6b)) >>> 0), k);
+
+function planFor(k: number): BinPlan {
+  let plan = binPlans.get(k);
+  if (!plan) {
+    const probes = new Uint16Array(k * PLANNED_PROBES);
+    const start = new Float64Array(k + 1);
+    const width = new Float64Array(k);
+    for (let i = 0; i < k; i++)
+      for (let a = 0; a < PLANNED_PROBES; a++) probes[i * PLANNED_PROBES + a] = probeOf(i, a, k);
+    for (let i = 0; i <= k; i++) start[i] = binStart(i, k);
+    for (let i = 0; i < k; i++) width[i] = start[i + 1]! - start[i]!;
+    plan = { probes, start, width };
+    binPlans.set(k, plan);
+  }
+  return plan;
+}
+
+const filledScratch = new Uint8Array(256);
+
+/**
+ * Fills the empty bins of a one-permutation signature (0xffffffff, unless `sawMax` says the last bin holds that
+ * hash) by optimal densification (Shrivastava 2017): each empty bin probes the bins in a fixed pseudo-random order
+ * of its own and borrows the first filled one. Two texts agree in bin i when they borrow the same minimum.
+ */
+function densify(sig: Uint32Array, k: number, sawMax: boolean): void {
+  const maxBin = binOf(0xffffffff, k);
+  const plan = planFor(k);
+  const filled = k <= filledScratch.length ? filledScratch.fill(0, 0, k) : new Uint8Array(k);
+  let empty = 0;
+  for (let i = 0; i < k; i++) {
+    if (sig[i] !== 0xffffffff || (i === maxBin && sawMax)) filled[i] = 1;
+    else empty++;
+  }
+  if (empty === 0) return;
+  for (let i = 0; i < k; i++) {
+    if (filled[i] === 1) continue;
+    let donor = -1;
+    for (let a = 0; a < PLANNED_PROBES && donor < 0; a++) {
+      const j = plan.probes[i * PLANNED_PROBES + a]!;
+      if (filled[j] === 1) donor = j;
+    }
+    for (let a = PLANNED_PROBES; a < 4096 && donor < 0; a++) {
+      const j = probeOf(i, a, k);
+      if (filled[j] === 1) donor = j;
+    }
+    for (let j = (i + 1) % k; donor < 0; j = (j + 1) % k) if (filled[j] === 1) donor = j;
+    // Moved into bin i's range (so the signature keeps its format mark); the donor's bin is in the mix, so values
+    // borrowed from different bins do not meet by chance.
+    sig[i] = plan.start[i]! + (fmix32(sig[donor]! ^ Math.imul(donor + 1, 0x27d4eb2f)) % plan.width[i]!);
+  }
+}
+
+/** The sketch of shingles given as strings (see `shingles`). */
+export function sketchOfShingles(sh: readonly string[], permutations = 64, maxExact = 256): TextSketch {
+  const buf = new Uint32Array(sh.length);
+  for (let i = 0; i < sh.length; i++) buf[i] = hash32(sh[i]!);
+  return sketchOfHashes(buf, sh.length, permutations, maxExact);
+}
+
+/** `sketchOfShingles(shingles(normalized))`, the same sketch, without building the shingle strings. */
+export function sketchOfText(normalized: string, permutations = 64, maxExact = 256): TextSketch {
+  const { buf, n } = shingleHashes(normalized);
+  return sketchOfHashes(buf, n, permutations, maxExact);
+}
+
+/**
+ * The sketch an index entry keeps: the same signature, size and set, without the in-memory hashes of a long text
+ * (an index must not hold whole texts' hashes).
+ */
+export function storedSketch(s: TextSketch): TextSketch {
+  return s.set ? { sig: s.sig, size: s.size, set: s.set } : { sig: s.sig, size: s.size };
+}
+
+const fullHashes = new WeakMap<TextSketch, Uint32Array>();
+const legacyCache = new WeakMap<TextSketch, Uint32Array>();
+
+/**
+ * The k-permutation MinHash of the earlier format (`fmix32(h ^ seed_i)` minimised per seed): index entries written
+ * before one-permutation hashing carry it, and a new sketch is compared with them through this form.
+ */
+export function legacySignature(distinct: Uint32Array, permutations = 64): Uint32Array {
+  const seeds = seedsFor(permutations);
+  const sig = new Uint32Array(permutations).fill(0xffffffff);
+  for (let j = 0; j < distinct.length; j++) {
+    const h = distinct[j]!;
+    for (let i = 0; i < permutations; i++) {
+      const v = fmix32(h ^ seeds[i]!);
+      if (v < sig[i]!) sig[i] = v;
+    }
+  }
+  return sig;
 }
 
 const seedCache = new Map<number, Uint32Array>();
@@ -189,20 +564,26 @@ function seedsFor(k: number): Uint32Array {
   return s;
 }
 
-export function sketchOfShingles(sh: readonly string[], permutations = 64, maxExact = 256): TextSketch {
-  const distinct = new Set<number>();
-  for (const s of sh) distinct.add(hash32(s));
-  const hashes = Uint32Array.from(distinct).sort();
-  const seeds = seedsFor(permutations);
-  const sig = new Uint32Array(permutations).fill(0xffffffff);
-  for (let j = 0; j < hashes.length; j++) {
-    const h = hashes[j]!;
-    for (let i = 0; i < permutations; i++) {
-      const v = fmix32(h ^ seeds[i]!);
-      if (v < sig[i]!) sig[i] = v;
-    }
-  }
-  return hashes.length <= maxExact ? { sig, size: hashes.length, set: hashes } : { sig, size: hashes.length };
+/**
+ * Whether a signature is in the one-permutation format (every value in its own bin). The earlier k-permutation
+ * signatures hold minima of the whole hash range, which land in the top bins by chance only (< 2⁻²⁴ for four bins).
+ */
+export function isBinnedSignature(sig: Uint32Array): boolean {
+  const k = sig.length;
+  if (k < 4) return false;
+  for (let i = k - 4; i < k; i++) if (binOf(sig[i]!, k) !== i) return false;
+  return true;
+}
+
+/** The earlier-format signature of a new sketch, from its set or its in-memory hashes (undefined when neither). */
+function legacyOf(s: TextSketch, k: number): Uint32Array | undefined {
+  let sig = legacyCache.get(s);
+  if (sig?.length === k) return sig;
+  const hashes = s.set ?? fullHashes.get(s);
+  if (!hashes) return undefined;
+  sig = legacySignature(hashes, k);
+  legacyCache.set(s, sig);
+  return sig;
 }
 
 export interface TextSimilarity {
@@ -239,8 +620,18 @@ export function compareSketches(a: TextSketch, b: TextSketch): TextSimilarity {
     return { jaccard: inter / (a.size + b.size - inter), containment: inter / Math.min(a.size, b.size), exact: true };
   }
   const k = Math.min(a.sig.length, b.sig.length);
+  let sa = a.sig;
+  let sb = b.sig;
+  const binnedA = isBinnedSignature(sa);
+  if (binnedA !== isBinnedSignature(sb)) {
+    // One side was written before one-permutation hashing: compare in its format, from the new side's hashes.
+    const legacy = binnedA ? legacyOf(a, sb.length) : legacyOf(b, sa.length);
+    if (!legacy) return { jaccard: 0, containment: 0, exact: false };
+    if (binnedA) sa = legacy;
+    else sb = legacy;
+  }
   let eq = 0;
-  for (let i = 0; i < k; i++) if (a.sig[i] === b.sig[i]) eq++;
+  for (let i = 0; i < k; i++) if (sa[i] === sb[i]) eq++;
   const j = k === 0 ? 0 : eq / k;
   const inter = (j * (a.size + b.size)) / (1 + j);
   return { jaccard: j, containment: Math.min(1, inter / Math.min(a.size, b.size)), exact: false };

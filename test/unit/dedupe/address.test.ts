@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chineseNumeral, normalizeAddress, placeKeys } from '#core/dedupe/address.ts';
+import { chineseNumeral, MAX_PLACE_KEYS, normalizeAddress, placeKeys } from '#core/dedupe/address.ts';
 
 describe('Function: chineseNumeral', () => {
   it('should read positional and digit-by-digit numerals', () => {
@@ -102,5 +103,70 @@ describe('Function: placeKeys (estates without a suffix)', () => {
     // Act / Assess
     expect(placeKeys('一整排路灯都不亮', { fromText: true })).toEqual([]);
     expect(placeKeys('坪山街道和平路12号', { fromText: true })).toEqual(['d:和平路#12', 'r:和平路']);
+  });
+});
+
+describe('Function: placeKeys (free text, clause by clause)', () => {
+  /** Place-bearing and plain characters, separators (ASCII, full-width, emoji) and characters outside the BMP. */
+  const PIECES = [
+    ...'和平路东门大道12号栋座幢楼小区花园苑村组与和交及三五十零期单元门口附近对面的了这我水管爆路灯面街巷区园a1２'.split(
+      '',
+    ),
+    ...['，', '。', ' ', '!', '、', '#', '-', '😀', '𠀀', '\ud800'],
+  ];
+  const text = fc.array(fc.constantFrom(...PIECES), { maxLength: 80 }).map((a) => a.join(''));
+
+  /** What the keys of a text must be, from the keys of its clauses read one at a time (the documented rule). */
+  function fromClauses(t: string): string[] {
+    const keys: string[] = [];
+    const roads: string[] = [];
+    const folded = t.normalize('NFKC').replace(/(\d+)\s*#\s*(?:楼)?/g, '$1栋');
+    for (const clause of folded.split(/[\s\p{P}\p{S}]+/u)) {
+      if (keys.length >= MAX_PLACE_KEYS) break;
+      const own = placeKeys(clause, { fromText: true });
+      keys.push(...own.filter((k) => !k.startsWith('r:')));
+      roads.push(...own.filter((k) => k.startsWith('r:')));
+    }
+    return [...new Set([...keys, ...roads])].slice(0, MAX_PLACE_KEYS);
+  }
+
+  it('should give the keys its clauses give, in text order, roads last, at most MAX_PLACE_KEYS', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        // Act / Assess
+        expect(placeKeys(t, { fromText: true })).toEqual(fromClauses(t));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('should never bring a place character into a clause that had none (why such clauses can be skipped)', () => {
+    const PLACE = /[栋座幢号路街巷弄道区园村庄寓厦苑]/g;
+    fc.assert(
+      fc.property(text, (t) => {
+        // Act
+        const before = new Set(t.normalize('NFKC').match(PLACE) ?? []);
+        const after = new Set(normalizeAddress(t).match(PLACE) ?? []);
+        // Assess: only 幢/号楼/# become 栋
+        if (before.has('幢') || before.has('号') || t.includes('#')) before.add('栋');
+        for (const ch of after) expect(before.has(ch)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('should find places in clauses between emoji and other symbols outside the BMP', () => {
+    // Act / Assess
+    expect(placeKeys('路灯坏了😀和平路12号门口😀谢谢', { fromText: true })).toEqual(['d:和平路#12', 'r:和平路']);
+    expect(placeKeys('𠀀和平小区3栋楼下', { fromText: true })).toEqual(['b:和平#3']);
+  });
+
+  it('should stop at MAX_PLACE_KEYS precise keys, later clauses first over an early road', () => {
+    // Act
+    const keys = placeKeys('东门路边上很吵。和平路1号，人民路2号，兰竹路3号，比亚迪路4号，碧岭路5号', {
+      fromText: true,
+    });
+    // Assess
+    expect(keys).toEqual(['d:和平路#1', 'd:人民路#2', 'd:兰竹路#3', 'd:亚迪路#4']);
   });
 });

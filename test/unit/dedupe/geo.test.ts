@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import ngeohash from 'ngeohash';
 import { describe, expect, it } from 'vitest';
-import { cellHeightMeters, cellsWithin, haversineMeters, MAX_CELLS, precisionForRadius } from '#core/dedupe/geo.ts';
+import {
+  cellHeightMeters,
+  cellsWithin,
+  encodeCell,
+  haversineMeters,
+  MAX_CELLS,
+  precisionForRadius,
+} from '#core/dedupe/geo.ts';
 
 describe('Function: haversineMeters', () => {
   it('should measure one degree of latitude as about 111 km', () => {
@@ -57,5 +64,48 @@ describe('Function: cellsWithin', () => {
     // Assess
     expect(cells[0]).toBe(ngeohash.encode(22.69, 114.35, 6));
     expect(cells.length).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('Function: cellsWithin (integer grid)', () => {
+  /** The search on geohash strings with ngeohash (what the integer grid replaces). */
+  function byStrings(lat: number, lon: number, r: number, p: number): string[] {
+    const own = ngeohash.encode(lat, lon, p);
+    const found = new Set([own]);
+    const queue = [own];
+    while (queue.length > 0 && found.size < MAX_CELLS) {
+      for (const n of ngeohash.neighbors(queue.shift()!)) {
+        if (found.has(n) || found.size >= MAX_CELLS) continue;
+        const [minLat, minLon, maxLat, maxLon] = ngeohash.decode_bbox(n);
+        const d = haversineMeters(
+          lat,
+          lon,
+          Math.min(Math.max(lat, minLat), maxLat),
+          Math.min(Math.max(lon, minLon), maxLon),
+        );
+        if (d <= r) {
+          found.add(n);
+          queue.push(n);
+        }
+      }
+    }
+    return [own, ...[...found].filter((c) => c !== own).sort()];
+  }
+
+  it('should give the cells of the ngeohash string search, poles and the date line included', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.double({ min: -90, max: 90, noNaN: true }), fc.constantFrom(-90, 90, 0, 22.5, 89.99)),
+        fc.oneof(fc.double({ min: -180, max: 180, noNaN: true }), fc.constantFrom(-180, 180, 0, 114.375, 179.99)),
+        fc.constantFrom(5, 80, 300, 1500, 20_000, 200_000),
+        fc.integer({ min: 1, max: 12 }),
+        (lat, lon, r, p) => {
+          // Act / Assess
+          expect(cellsWithin(lat, lon, r, p)).toEqual(byStrings(lat, lon, r, p));
+          expect(encodeCell(lat, lon, p)).toBe(ngeohash.encode(lat, lon, p));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

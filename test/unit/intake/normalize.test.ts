@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { describe, expect, it } from 'vitest';
 import { CityLoopError } from '#core/errors.ts';
 import {
@@ -101,5 +103,86 @@ describe('Function: normalizeIntake', () => {
     expect(err?.code).toBe('VALIDATION_FAILED');
     const paths = (err?.details as { issues: { path: string }[] } | undefined)?.issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['title', 'text']));
+  });
+});
+
+const UNSAFE_REF =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the reference matches control characters too
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
+
+describe('Function: cleanText (fast path)', () => {
+  /** The six replacements cleanText is defined by. */
+  const reference = (s: string) =>
+    s
+      .replace(/\r\n?/g, '\n')
+      .replace(UNSAFE_REF, '')
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+      .replace(/[ \t\u00A0\u3000]+/g, ' ')
+      .replace(/ *\n */g, '\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim();
+  const PIECES = [' ', '\n', '\r', '\t', '\u00a0', '\u3000', 'a', '中', '，', '\u202e', '\u0000', '\u0085'];
+  const SURROGATES = ['\ud800', '\udc00', '😀', '\u2028', '\ufeff', '\u200b', '\u2000', '\u000b'];
+
+  it('should equal the replacements for any text, texts that need nothing returned as they are', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.array(fc.constantFrom(...PIECES, ...SURROGATES), { maxLength: 24 }).map((a) => a.join('')),
+          fc.string({ unit: 'binary', maxLength: 30 }),
+        ),
+        (t) => {
+          // Act / Assess
+          expect(cleanText(t)).toBe(reference(t));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('Function: normalizePhone (mainland mobiles)', () => {
+  it('should give what libphonenumber gives for every 4-digit mobile prefix, bare and with +86', () => {
+    // Prepare
+    const suffixes = ['0000000', '5550123', '9999999'];
+    for (let prefix = 1300; prefix <= 1999; prefix++) {
+      for (const suffix of suffixes) {
+        for (const raw of [`${prefix}${suffix}`, `+86${prefix}${suffix}`]) {
+          const lib = parsePhoneNumberFromString(raw, 'CN');
+          // Act
+          const ours = codeOf(() => normalizePhone(raw)) ?? normalizePhone(raw);
+          // Assess
+          expect(ours).toBe(lib?.isPossible() ? lib.number : 'INVALID_PHONE');
+        }
+      }
+    }
+  });
+});
+
+describe('Function: normalizeIntake (copies)', () => {
+  it("should leave the caller's draft as it was", () => {
+    // Prepare
+    const d = draft({
+      citizen: { phone: ' 138 0013 8000 ', name: ' 张三 ' },
+      location: { address: '和平路８８号', lat: '22.7' },
+    });
+    const before = structuredClone(d);
+    // Act
+    const r = normalizeIntake(d);
+    // Assess
+    expect(d).toEqual(before);
+    expect(r.citizen.phone).toBe('+8613800138000');
+  });
+
+  it('should still refuse a citizen or a location that is an array', () => {
+    // Act / Assess
+    expect(codeOf(() => normalizeIntake(draft({ citizen: ['13800138000'] })))).toBe('VALIDATION_FAILED');
+    expect(codeOf(() => normalizeIntake(draft({ location: ['和平路'] })))).toBe('VALIDATION_FAILED');
+  });
+
+  it('should count characters, not UTF-16 units, against the limits', () => {
+    // Act / Assess: 4,000 emoji are 8,000 units and within the 4,000-character limit; one more is not
+    expect(normalizeIntake(draft({ text: '😀'.repeat(4000) })).text).toHaveLength(8000);
+    expect(codeOf(() => normalizeIntake(draft({ text: '😀'.repeat(4001) })))).toBe('FIELD_TOO_LONG');
   });
 });
