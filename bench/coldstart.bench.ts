@@ -1,30 +1,24 @@
 /**
  * Cold start (`npm run bench -- coldstart`): every function of the topology bundled the way the CDK stack bundles it
- * (`scripts/bundle.ts`, the options of `infra/function.ts`), its size and what makes it big (esbuild metafile), and
- * the time a fresh Node process takes to import it and answer a first sample event against the local emulators.
- * The AWS SDK bundled (as deployed) and left to the runtime, for the trade-off. Targets: ≤ 250 kB per bundle,
- * ≤ 100 ms from import to the first result.
+ * (`infra/bundling.ts`: the options `infra/function.ts` hands to CDK, with the aliases and the per-function port
+ * `define`s), its size and what makes it big (esbuild metafile), and the time a fresh Node process takes to import it
+ * and answer a first sample event against the local emulators. A few what-if builds beside it (the build before
+ * issue #12, the SDK left to the runtime, a function's own ports). Targets: ≤ 250 kB per bundle, ≤ 100 ms from
+ * import to the first result.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { build, type Metafile } from 'esbuild';
 import { normalizeIntake } from '#core/intake/normalize.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { buildTopology, type FunctionSpec } from '#core/topology.ts';
-import {
-  type BuiltBundle,
-  type BundleOptions,
-  bundleDir,
-  bundleFunctions,
-  cdkEsbuildOptions,
-  contributions,
-  ENV_CREDENTIALS_ALIAS,
-  PROJECT_ROOT,
-  sdkBytes,
-} from '../scripts/bundle.ts';
+import { ALL_PORTS, type BundlePorts, bundlePortsOf, lambdaEsbuildOptions, portsForEntry } from '#infra/bundling.ts';
+import { type BundleLambdaOptions, bundleLambda, LAMBDA_PLUGINS } from '#infra/bundling-build.ts';
+import { bundleDir, contributions, PROJECT_ROOT, sdkBytes } from '../scripts/bundle.ts';
 import { httpEvent, startBenchAws } from './harness.ts';
 import { kB, median } from './measure.ts';
 import type { BenchSuite, BenchTable } from './types.ts';
@@ -32,22 +26,44 @@ import type { BenchSuite, BenchTable } from './types.ts';
 const NODE = join(PROJECT_ROOT, 'node_modules', '.bin', 'node');
 const TARGET_BYTES = 250 * 1024;
 const TARGET_MS = 100;
-const S3_ADAPTER = 'adapters/s3/blobs.ts';
 
-/** Builds compared with the deployed one (key, label, bundle options). */
-const VARIANTS: [string, string, BundleOptions][] = [
-  ['sdk-external', 'SDK from the runtime', { externalSdk: true }],
-  ['no-s3', 'S3 adapter left out', { stub: [S3_ADAPTER] }],
-  ['env-credentials', 'env-only credentials', { alias: ENV_CREDENTIALS_ALIAS }],
-  ['both', 'S3 left out + env-only credentials', { stub: [S3_ADAPTER], alias: ENV_CREDENTIALS_ALIAS }],
+interface Built {
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  metafile: Metafile;
+}
+
+/** The bundle of `f` into `<dir>/index.mjs` (+ map), as CDK's asset folder; default options: as deployed. */
+async function buildFunction(f: FunctionSpec, dir: string, opts: BundleLambdaOptions): Promise<Built> {
+  const b = await bundleLambda(f.entry, join(dir, 'index.mjs'), opts);
+  return { ...b, gzipBytes: gzipSync(readFileSync(b.file)).length };
+}
+
+/** What-if builds of a few functions, beside the deployed one (key, label, options from the function's spec). */
+const VARIANTS: [string, string, (f: FunctionSpec, deployed: BundlePorts) => BundleLambdaOptions][] = [
+  [
+    'before',
+    'before #12: default credential chain, event streams, every client, SDK as published',
+    () => ({ aliases: {}, ports: ALL_PORTS, plugins: false }),
+  ],
+  ['no-plugins', 'without the SDK plugins (schema keys, package info)', (_f, ports) => ({ ports, plugins: false })],
+  ['sdk-external', 'SDK from the runtime', (_f, ports) => ({ externalSdk: true, ports })],
+  [
+    'own-ports',
+    "its own spec's clients (stack passing `ports: bundlePortsOf(spec)`)",
+    (f) => ({ ports: bundlePortsOf(f) }),
+  ],
 ];
 
 /** The child: import the bundle, answer one event, report the times (ms since process start for the boot). */
 const RUNNER = `import { readFileSync, writeFileSync } from 'node:fs';
 const [bundle, eventFile, outFile] = process.argv.slice(2);
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const mod = await import(bundle);
 const t1 = performance.now();
+const c1 = process.cpuUsage(c0);
 const event = JSON.parse(readFileSync(eventFile, 'utf8'));
 const context = { functionName: 'coldstart', awsRequestId: 'coldstart', getRemainingTimeInMillis: () => 10000,
   callbackWaitsForEmptyEventLoop: false };
@@ -60,13 +76,16 @@ try {
   }
 } catch (e) { status = 'threw: ' + String(e && e.message || e).slice(0, 80); }
 const t2 = performance.now();
-writeFileSync(outFile, JSON.stringify({ bootMs: t0, importMs: t1 - t0, firstMs: t2 - t1, status }));
+writeFileSync(outFile, JSON.stringify({ bootMs: t0, importMs: t1 - t0, importCpuMs: (c1.user + c1.system) / 1000,
+  firstMs: t2 - t1, status }));
 process.exit(0);
 `;
 
 interface Run {
   bootMs: number;
   importMs: number;
+  /** CPU time of the import (all threads): less sensitive than wall time to other load on the machine. */
+  importCpuMs: number;
   firstMs: number;
   status: string;
 }
@@ -163,6 +182,26 @@ function sampleEvent(f: FunctionSpec, dataDir: string, round: number): { event: 
         what: 'SQS batch of 1 report',
       };
     }
+    case 'notify':
+      // No SNS emulator here (and no network beyond loopback): a notice the consumer reads, validates and refuses.
+      return {
+        event: {
+          Records: [
+            {
+              messageId: 'n-1',
+              receiptHandle: 'r-1',
+              body: JSON.stringify({ channel: 'fax', to: '13800138000', trackingNo: '20260310000001' }),
+              attributes: {},
+              messageAttributes: {},
+              md5OfBody: '',
+              eventSource: 'aws:sqs',
+              eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:cityloop-notify',
+              awsRegion: 'us-east-1',
+            },
+          ],
+        },
+        what: 'SQS batch of 1 notice on an unknown channel (refused)',
+      };
     case 'sweep':
       return {
         event: {
@@ -332,13 +371,6 @@ function sampleEvent(f: FunctionSpec, dataDir: string, round: number): { event: 
   }
 }
 
-/** Distinct entries once (web-requests and web-citizen share one). */
-function entries(functions: readonly FunctionSpec[]): Map<string, FunctionSpec[]> {
-  const by = new Map<string, FunctionSpec[]>();
-  for (const f of functions) by.set(f.entry, [...(by.get(f.entry) ?? []), f]);
-  return by;
-}
-
 const suite: BenchSuite = async ({ quick }) => {
   const topology = buildTopology(defaultDepartments);
   const functions = topology.functions;
@@ -348,22 +380,29 @@ const suite: BenchSuite = async ({ quick }) => {
     writeFileSync(join(out, 'runner.mjs'), RUNNER);
     // Bare `@aws-sdk/*` imports of the external-SDK bundles resolve here (on Lambda: the runtime's copy).
     symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
-    const byEntry = entries(functions);
-    const names = new Map([...byEntry].map(([entry, fs]) => [entry, fs[0]!.id]));
-    const bundled = await bundleFunctions(names, join(out, 'sdk-bundled'));
-    const compared = functions.filter((f) => f.id === 'web-requests' || f.id === 'triage');
-    const comparedNames = new Map(compared.map((f) => [f.entry, f.id]));
-    const byId = (m: Map<string, BuiltBundle>) => new Map(compared.map((f) => [f.id, m.get(f.entry)!]));
-    const variants: { key: string; label: string; built: Map<string, BuiltBundle> }[] = [];
-    for (const [key, label, opts] of VARIANTS) {
-      variants.push({ key, label, built: byId(await bundleFunctions(comparedNames, join(out, key), opts)) });
+    // As CDK builds them: one bundle per function (functions sharing an entry get the union of their ports, which
+    // is what infra/function.ts does unless the stack passes a function's own).
+    const deployedPorts = new Map(functions.map((f) => [f.id, portsForEntry(f.entry, functions, PROJECT_ROOT)]));
+    const bundled = new Map<string, Built>();
+    for (const f of functions) {
+      bundled.set(f.id, await buildFunction(f, join(out, 'deployed', f.id), { ports: deployedPorts.get(f.id)! }));
     }
-    // The floor: one SDK client and nothing else.
+    const compared = functions.filter((f) => f.id === 'web-requests' || f.id === 'triage');
+    const variants: { key: string; label: string; built: Map<string, Built> }[] = [];
+    for (const [key, label, optsOf] of VARIANTS) {
+      const built = new Map<string, Built>();
+      for (const f of compared) {
+        built.set(f.id, await buildFunction(f, join(out, key, f.id), optsOf(f, deployedPorts.get(f.id)!)));
+      }
+      variants.push({ key, label, built });
+    }
+    // The floor: one SDK client and nothing else, with the deployed options.
     const floorFile = join(out, 'floor', 'index.mjs');
-    const floorOpts = cdkEsbuildOptions('x', floorFile);
+    const floorOpts = lambdaEsbuildOptions('x', floorFile, { ports: ALL_PORTS });
     delete floorOpts.entryPoints;
     await build({
       ...floorOpts,
+      plugins: [...LAMBDA_PLUGINS],
       stdin: {
         contents:
           "import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';\n" +
@@ -408,7 +447,7 @@ const suite: BenchSuite = async ({ quick }) => {
       // Rounds interleaved, so machine load hits every bundle alike (the bundles were just written: in the file cache).
       for (let round = 0; round < runs; round++) {
         writeEvents(round);
-        for (const f of functions) await measure(f.id, bundled.get(f.entry)!.file, f.id);
+        for (const f of functions) await measure(f.id, bundled.get(f.id)!.file, f.id);
         for (const f of compared) {
           for (const v of variants) await measure(`${f.id} (${v.key})`, v.built.get(f.id)!.file, f.id);
         }
@@ -421,7 +460,7 @@ const suite: BenchSuite = async ({ quick }) => {
       const best = (key: string, pick: (r: Run) => number) => pick(bestRun(key));
 
       const rows = functions.map((f) => {
-        const b = bundled.get(f.entry)!;
+        const b = bundled.get(f.id)!;
         const t = best(f.id, total);
         const ok = b.bytes <= TARGET_BYTES && t <= TARGET_MS;
         return [
@@ -431,6 +470,7 @@ const suite: BenchSuite = async ({ quick }) => {
           kB(b.gzipBytes),
           `${Math.round((sdkBytes(b.metafile) / b.bytes) * 100)}%`,
           best(f.id, (r) => r.importMs).toFixed(0),
+          median((times.get(f.id) ?? []).map((r) => r.importCpuMs)).toFixed(0),
           best(f.id, (r) => r.firstMs).toFixed(0),
           t.toFixed(0),
           med(f.id, total).toFixed(0),
@@ -438,7 +478,7 @@ const suite: BenchSuite = async ({ quick }) => {
           ok ? 'met' : 'MISSED',
         ];
       });
-      const sizes = functions.map((f) => bundled.get(f.entry)!.bytes);
+      const sizes = functions.map((f) => bundled.get(f.id)!.bytes);
       const totals = functions.map((f) => best(f.id, total));
       const perFunction: BenchTable = {
         title: `Cold start per function: bundle built like CDK, fresh Node ${process.version} process (best of ${runs})`,
@@ -449,6 +489,7 @@ const suite: BenchSuite = async ({ quick }) => {
           'gzip',
           'AWS SDK share',
           'import ms',
+          'import CPU ms (median)',
           'first event ms',
           'import + first ms',
           `median of ${runs}`,
@@ -457,12 +498,13 @@ const suite: BenchSuite = async ({ quick }) => {
         ],
         rows,
         notes: [
-          'Bundles: esbuild with the options of infra/function.ts (ESM, node24, minified, source map, AWS SDK bundled), ' +
-            'into a temp folder. The child process runs with NODE_OPTIONS=--enable-source-maps as deployed, env pointing ' +
+          'Bundles: esbuild with the options infra/function.ts gives CDK (infra/bundling.ts: ESM, node24, minified, source ' +
+            'map, AWS SDK bundled with the Lambda aliases, the clients of the spec), into a temp folder. The child process runs with NODE_OPTIONS=--enable-source-maps as deployed, env pointing ' +
             'at the local emulators (blobs and outbox as files); times are from the start of the import to the first ' +
             `answer, without Node's own boot (median ${median(functions.flatMap((f) => (times.get(f.id) ?? []).map((r) => r.bootMs))).toFixed(0)} ms here).`,
           'One full core here; on Lambda the CPU share grows with the memory setting, so a 512 MB function starts slower ' +
-            'than these figures. First-event times include the first connection to each emulator.',
+            'than these figures. First-event times include the first connection to each emulator. Wall times grow with ' +
+            'other load on the machine (see its load average above); the import CPU time much less so.',
         ],
         figures: [
           {
@@ -497,31 +539,42 @@ const suite: BenchSuite = async ({ quick }) => {
         label,
         kB(bytes),
         best(key, (r) => r.importMs).toFixed(0),
+        med(key, (r) => r.importCpuMs).toFixed(0),
         best(key, (r) => r.firstMs).toFixed(0),
         best(key, total).toFixed(0),
         med(key, total).toFixed(0),
       ];
       const tradeRows = compared.flatMap((f) => [
-        row(`${f.id}, SDK bundled (deployed)`, bundled.get(f.entry)!.bytes, f.id),
+        row(`${f.id}, as deployed`, bundled.get(f.id)!.bytes, f.id),
         ...variants.map((v) => row(`${f.id}, ${v.label}`, v.built.get(f.id)!.bytes, `${f.id} (${v.key})`)),
       ]);
       tradeRows.push(row('floor: one DynamoDBClient + one GetItem, nothing else', floorSize, 'floor'));
       const tradeOff: BenchTable = {
-        title: 'AWS SDK bundled vs taken from the runtime',
-        columns: ['bundle', 'size', 'import ms', 'first event ms', 'import + first ms', `median of ${runs}`],
+        title: 'What each cut is worth: the deployed build beside what-if builds',
+        columns: [
+          'bundle',
+          'size',
+          'import ms',
+          'import CPU ms (median)',
+          'first event ms',
+          'import + first ms',
+          `median of ${runs}`,
+        ],
         rows: tradeRows,
         notes: [
-          'SDK external: `@aws-sdk/*` and `@smithy/*` left out of the bundle and loaded from node_modules (on Lambda, the ' +
-            "runtime's own SDK copy, whose version the deployment does not pin). The bundle shrinks to our code, but " +
-            'Node then resolves and loads the SDK packages file by file.',
-          'S3 adapter left out: what the S3 client costs a function that never touches blobs. functions/lib/runtime.ts ' +
-            'builds every port lazily now, but still imports the S3 adapter for the four functions that use blobs, so ' +
-            'every bundle carries it; dropping it needs those handlers to import the blob store themselves.',
-          'env-only credentials: the SDK default credential chain (SSO, ini, process, web identity, metadata, with ' +
-            'their nested STS/SSO clients) aliased to adapters/aws/env-credentials.ts at bundle time; Lambda always ' +
-            'passes the role credentials in env. One esbuild flag in infra/function.ts (see that module).',
-          'The floor is what any function pays to talk to DynamoDB with SDK v3 at all: it alone is above 250 kB. Most of ' +
-            'an import is V8 compiling the bundle (node --cpu-prof: compileSourceTextModule), so bytes are milliseconds.',
+          'As deployed (infra/bundling.ts, built by infra/bundling-build.ts): the SDK bundled; its default credential chain (SSO, ini, process, web ' +
+            'identity, metadata, with their nested STS/SSO clients) aliased to adapters/aws/env-credentials.ts, since ' +
+            'Lambda passes the role credentials in env; the event-stream codec aliased to adapters/aws/no-event-streams.ts; ' +
+            'and only the SDK clients the topology spec uses (EventBridge, SQS, S3, SES), by esbuild `define`s that ' +
+            'functions/lib/runtime.ts tests (functions sharing an entry, web-requests and web-citizen, get the union); ' +
+            'and two esbuild plugins on SDK files: operation schemas keyed by literals so unused shapes are dropped, ' +
+            'package.json reduced to name and version.',
+          'before #12: the same entry with the published SDK (no aliases, no plugins) and every client.',
+          'SDK from the runtime: `@aws-sdk/*` and `@smithy/*` left out and loaded from node_modules (on Lambda, the ' +
+            "runtime's own copy, whose version the deployment does not pin): Node then loads the SDK file by file.",
+          "its own spec's clients: what the function would weigh if infra/stack.ts passed `ports: bundlePortsOf(spec)`.",
+          'The floor is what any function pays to talk to DynamoDB with SDK v3 at all, with the deployed aliases. Most ' +
+            'of an import is V8 compiling the bundle (node --cpu-prof: compileSourceTextModule), so bytes are milliseconds.',
         ],
       };
 
@@ -531,7 +584,7 @@ const suite: BenchSuite = async ({ quick }) => {
       );
       const contrib = new Map<string, Map<string, number>>();
       for (const f of shown) {
-        for (const c of contributions(bundled.get(f.entry)!.metafile)) {
+        for (const c of contributions(bundled.get(f.id)!.metafile)) {
           const m = contrib.get(c.owner) ?? new Map<string, number>();
           m.set(f.id, c.bytes);
           contrib.set(c.owner, m);

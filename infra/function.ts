@@ -3,35 +3,68 @@
  * logging and bundling are decided in one place, and each binding (table, queue, bus, blobs) sets its env var and
  * grants least privilege in one call.
  */
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  DockerImage,
+  type Duration,
+  type ILocalBundling,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { queueEnvName } from '#core/topology.ts';
+import { buildTopology, queueEnvName } from '#core/topology.ts';
+import { type BundlePorts, portsForEntry } from './bundling.ts';
+import type { BundleRequest } from './bundling-build.ts';
 
 /** The repository root: entries in the topology are relative to it, and its package-lock.json pins the bundle. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+/** The bundler `infra/function.ts` runs for each function (see that module). */
+const BUNDLER_SCRIPT = path.join(import.meta.dirname, 'bundling-build.ts');
+
+/**
+ * CDK local bundling (never Docker) through `infra/bundling-build.ts` in a child process: CDK's `tryBundle` is
+ * synchronous, and esbuild runs plugins only in its asynchronous API. The same Node runs it (Node 24 strips types).
+ * The request is a data field on purpose: CDK keys its asset cache on the bundling options serialized as JSON, so
+ * two functions may share a staged asset only when entry, root and ports are all the same.
+ */
+class LocalBundler implements ILocalBundling {
+  readonly request: Omit<BundleRequest, 'outfile'>;
+
+  constructor(request: Omit<BundleRequest, 'outfile'>) {
+    this.request = request;
+  }
+
+  tryBundle(outputDir: string): boolean {
+    const req: BundleRequest = { ...this.request, outfile: path.join(outputDir, 'index.mjs') };
+    const run = spawnSync(process.execPath, [BUNDLER_SCRIPT, JSON.stringify(req)], {
+      cwd: this.request.projectRoot,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (run.status !== 0) {
+      throw new Error(`bundling ${this.request.entry} failed: ${run.error?.message ?? `exit code ${run.status}`}`);
+    }
+    return true;
+  }
+}
 
 /** `nodejs24.x`: the constant exists in aws-cdk-lib ≥ 2.2xx; built by name otherwise so an older lib still works. */
 export const NODE_RUNTIME: lambda.Runtime =
   (lambda.Runtime as unknown as Record<string, lambda.Runtime | undefined>).NODEJS_24_X ??
   new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
-
-/**
- * ESM output runs CommonJS dependencies that call `require()` for Node built-ins (iconv-lite, mailparser …);
- * esbuild's ESM shim throws on a dynamic require unless a real `require` exists in module scope.
- */
-const ESM_REQUIRE_BANNER =
-  "import{createRequire as __cityloopCreateRequire}from'node:module';const require=__cityloopCreateRequire(import.meta.url);";
 
 export interface CityLoopFunctionProps {
   /** Handler module, absolute or relative to `projectRoot`; it exports `handler`. */
@@ -46,6 +79,11 @@ export interface CityLoopFunctionProps {
   environment?: Record<string, string>;
   /** Default: the repository root. */
   projectRoot?: string;
+  /**
+   * The SDK clients the bundle keeps (see `infra/bundling.ts`): pass `bundlePortsOf(spec)`. Default: the union over
+   * the topology's functions with this entry, or every client for an entry outside the topology.
+   */
+  ports?: BundlePorts;
 }
 
 export type TableAccess = 'read' | 'readwrite';
@@ -68,9 +106,11 @@ const KMS_ENCRYPT = [
 /**
  * `NodejsFunction` with the house defaults: `nodejs24.x` on ARM64 (Graviton: ~20 % cheaper per GB-s), X-Ray active
  * tracing, a dedicated log group with retention (no `AWSLambdaBasicExecutionRole`: the role may write only to it),
- * JSON logs, source maps, and a local-esbuild ESM bundle (never Docker).
+ * JSON logs, source maps, and a local-esbuild ESM bundle (never Docker) built by `infra/bundling-build.ts` with the
+ * options of `infra/bundling.ts`: env-only credentials, no event-stream codec, only the SDK clients the function's
+ * spec uses, SDK schemas tree-shaken (`npm run bench -- coldstart` measures each cut).
  *
- * The AWS SDK v3 clients are BUNDLED (`bundleAwsSDK: true`), not taken from the runtime: the bundle carries the exact
+ * The AWS SDK v3 clients are BUNDLED, not taken from the runtime: the bundle carries the exact
  * client versions the tests ran against (package-lock), tree-shaken from the ESM builds and minified into one file, so
  * a runtime SDK update never changes behaviour under us, and a cold start reads one file instead of resolving many
  * (measured here: importing the web-requests bundle takes ~200 ms bundled vs ~310 ms with the SDK left external).
@@ -82,6 +122,8 @@ export class CityLoopFunction extends NodejsFunction {
 
   constructor(scope: Construct, id: string, props: CityLoopFunctionProps) {
     const projectRoot = props.projectRoot ?? PROJECT_ROOT;
+    // The functions list of the topology does not depend on the departments.
+    const ports = props.ports ?? portsForEntry(props.entry, buildTopology([]).functions, projectRoot);
     // Role and log group live beside the function (they must exist before `super`).
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -94,10 +136,16 @@ export class CityLoopFunction extends NodejsFunction {
     logGroup.grantWrite(role);
 
     super(scope, id, {
-      entry: path.resolve(projectRoot, props.entry),
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      // Bundled like NodejsFunction does (an asset of the project root, hashed by its output), by our bundler.
+      code: lambda.Code.fromAsset(projectRoot, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never pulled: the local bundler builds or throws.
+          image: DockerImage.fromRegistry('dummy'),
+          local: new LocalBundler({ entry: props.entry, projectRoot, ports }),
+        },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime: NODE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -108,22 +156,6 @@ export class CityLoopFunction extends NodejsFunction {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        // Chinese strings stay UTF-8 instead of \uXXXX escapes (CDK has no flag for it: `charset` is not passed on).
-        esbuildArgs: { '--charset': 'utf8' },
-        bundleAwsSDK: true,
-        externalModules: [],
-        logLevel: LogLevel.WARNING,
-      },
     });
     this.executionRole = role;
     this.functionLogGroup = logGroup;

@@ -6,6 +6,13 @@
  *
  * Lazy per port: a cold start pays only for the SDK clients its first request uses (the web intake never builds the
  * EventBridge, S3 or SES client; `npm run bench -- coldstart` measures it). Each port is built once and kept.
+ *
+ * Left out at bundle time: a Lambda bundle carries only the SDK clients its topology spec uses (`infra/bundling.ts`
+ * defines `globalThis.CITYLOOP_BUNDLE_OMIT_<CLIENT>` as `true` for the others; esbuild folds the test to a constant and
+ * drops the client with its dead branch). The spec also decides the function's IAM grants and env, so a port left
+ * out is one the function could not call on AWS anyway. Such a port is still there to wire up (handlers build their
+ * services with every port, e.g. `caseService()`), but each call of it rejects with `PORT_NOT_BUNDLED`. Unbundled
+ * (tests, the local stack, the CLI) nothing is defined and every port is the real one.
  */
 import { join } from 'node:path';
 import { dynamoClient, resetDynamoClient, tableName } from '#adapters/dynamo/client.ts';
@@ -28,6 +35,36 @@ export interface Runtime {
   outbox: Outbox;
 }
 
+declare global {
+  /** Bundle-time constants (esbuild `define`, see `infra/bundling.ts`); never set at run time. */
+  var CITYLOOP_BUNDLE_OMIT_EVENTBRIDGE: boolean | undefined;
+  var CITYLOOP_BUNDLE_OMIT_SQS: boolean | undefined;
+  var CITYLOOP_BUNDLE_OMIT_S3: boolean | undefined;
+  var CITYLOOP_BUNDLE_OMIT_SES: boolean | undefined;
+}
+
+/** A port this bundle was built without (its topology spec does not use it). */
+export class PortNotBundledError extends Error {
+  readonly code = 'PORT_NOT_BUNDLED';
+  constructor(readonly port: keyof Runtime) {
+    super(`${port}: not in this bundle: the function's topology spec (core/topology.ts) does not use it`);
+    this.name = 'PortNotBundledError';
+  }
+}
+
+/** A port left out of the bundle: every method (all of them are async I/O) rejects with `PortNotBundledError`. */
+function notBundled<T extends object>(port: keyof Runtime): T {
+  return new Proxy({} as T, {
+    get(_target, prop) {
+      // Not a thenable, not serializable: only method calls are refused.
+      if (typeof prop === 'symbol' || prop === 'then' || prop === 'toJSON') return undefined;
+      return async () => {
+        throw new PortNotBundledError(port);
+      };
+    },
+  });
+}
+
 type Builders = { [K in keyof Runtime]: (rt: Runtime) => Runtime[K] };
 
 /** Files under the data folder when running locally without a bucket. */
@@ -35,18 +72,27 @@ const localDir = (): string | undefined => (process.env.BLOB_BUCKET ? undefined 
 
 const builders: Builders = {
   store: () => new DynamoStore(dynamoClient(), tableName()),
-  bus: () => new EventBridgeBus(eventBridgeClient(), process.env.EVENT_BUS_NAME ?? 'default'),
-  queue: () => new SqsWorkQueue(sqsClient()),
+  // Each test is on `globalThis.…` itself, not a copy in a variable: esbuild folds only the defined expression.
+  bus: () =>
+    globalThis.CITYLOOP_BUNDLE_OMIT_EVENTBRIDGE
+      ? notBundled<EventBridgeBus>('bus')
+      : new EventBridgeBus(eventBridgeClient(), process.env.EVENT_BUS_NAME ?? 'default'),
+  queue: () =>
+    globalThis.CITYLOOP_BUNDLE_OMIT_SQS ? notBundled<SqsWorkQueue>('queue') : new SqsWorkQueue(sqsClient()),
   trackingNumbers: (rt) => new TrackingNumbers(rt.store),
   clock: () => systemClock,
   blobs: () => {
     const dir = localDir();
-    return dir ? new FileBlobStore(join(dir, 'blobs')) : new S3BlobStore(s3Client(), process.env.BLOB_BUCKET ?? '');
+    if (dir) return new FileBlobStore(join(dir, 'blobs'));
+    return globalThis.CITYLOOP_BUNDLE_OMIT_S3
+      ? notBundled<BlobStore>('blobs')
+      : new S3BlobStore(s3Client(), process.env.BLOB_BUCKET ?? '');
   },
   outbox: (rt) => {
     const dir = localDir();
-    return dir
-      ? new FileOutbox(join(dir, 'outbox'))
+    if (dir) return new FileOutbox(join(dir, 'outbox'));
+    return globalThis.CITYLOOP_BUNDLE_OMIT_SES
+      ? notBundled<Outbox>('outbox')
       : new SesOutbox(sesClient(), process.env.MAIL_FROM ?? '12345@example.gov.cn', rt.queue);
   },
 };
@@ -91,8 +137,8 @@ export function resetRuntime(): void {
 export function resetAwsClients(): void {
   resetRuntime();
   resetDynamoClient();
-  resetSqsClient();
-  resetEventBridgeClient();
-  resetS3Client();
-  resetSesClient();
+  if (!globalThis.CITYLOOP_BUNDLE_OMIT_SQS) resetSqsClient();
+  if (!globalThis.CITYLOOP_BUNDLE_OMIT_EVENTBRIDGE) resetEventBridgeClient();
+  if (!globalThis.CITYLOOP_BUNDLE_OMIT_S3) resetS3Client();
+  if (!globalThis.CITYLOOP_BUNDLE_OMIT_SES) resetSesClient();
 }
