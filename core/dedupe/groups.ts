@@ -2,7 +2,10 @@
  * Which dedupe group a report belongs to. Only reports of one group can merge into an incident, and the group is
  * part of every lookup key. The group comes from the category (事项清单 leaf → its `group`, gathered into a family by
  * `config.families`), or, when no category is known yet, from the taxonomy keywords found in the text: a plain
- * fallback so that the dedupe command and a Lambda without the classifier still group reports sensibly.
+ * fallback so that the dedupe command and a Lambda without the classifier still group reports sensibly. A catch-all
+ * leaf (a group in `config.looseGroups`, e.g. 城乡建设其他 — where the trained model's coarse label lands when no keyword
+ * picks a leaf) defers to the keywords when they name a specific group: "水管爆了" filed as 城乡建设其他 still meets the
+ * burst-main incident.
  */
 import type { Category, Taxonomy } from '../taxonomy/types.ts';
 import type { DedupeConfig } from './config.ts';
@@ -53,6 +56,7 @@ export function createGroupResolver(config: DedupeConfig, taxonomy?: Taxonomy): 
     return familyOf.get(c.code) ?? c.code;
   };
 
+  const loose = new Set(config.looseGroups);
   const norm = (ks: readonly string[]) => ks.map((k) => k.normalize('NFKC').toLowerCase()).filter((k) => k.length > 0);
   const leaves: Leaf[] = (taxonomy?.categories ?? [])
     .filter((c) => !parents.has(c.code) && c.keywords.length > 0)
@@ -69,24 +73,46 @@ export function createGroupResolver(config: DedupeConfig, taxonomy?: Taxonomy): 
     leaves.push({ code: '', group, root: like?.root ?? group, keywords: norm(words), weight: 2 });
   }
 
+  // Every keyword by its first UTF-16 unit: one pass over the text finds them all (the same counts as an indexOf
+  // loop per keyword: non-overlapping occurrences, at most 3 each).
+  const keywords: { leaf: number; k: string; weight: number }[] = [];
+  const byFirst = new Map<number, number[]>();
+  leaves.forEach((leaf, li) => {
+    for (const k of leaf.keywords) {
+      const id = keywords.push({ leaf: li, k, weight: k.length * leaf.weight }) - 1;
+      const first = k.charCodeAt(0);
+      const list = byFirst.get(first);
+      if (list) list.push(id);
+      else byFirst.set(first, [id]);
+    }
+  });
+  const hits = new Uint8Array(keywords.length);
+  const nextFrom = new Int32Array(keywords.length);
+  const scores = new Float64Array(leaves.length);
+
   function byKeywords(title: string, text: string): ReportGroup | undefined {
     const t = `${title}\n${title}\n${text}`.normalize('NFKC').toLowerCase();
+    hits.fill(0);
+    nextFrom.fill(0);
+    scores.fill(0);
+    for (let i = 0; i < t.length; i++) {
+      const ids = byFirst.get(t.charCodeAt(i));
+      if (ids === undefined) continue;
+      for (const id of ids) {
+        if ((hits[id] as number) >= 3 || i < (nextFrom[id] as number)) continue;
+        const kw = keywords[id] as { leaf: number; k: string; weight: number };
+        if (!t.startsWith(kw.k, i)) continue;
+        hits[id] = (hits[id] as number) + 1;
+        nextFrom[id] = i + kw.k.length;
+        scores[kw.leaf] = (scores[kw.leaf] as number) + kw.weight;
+      }
+    }
     let best: Leaf | undefined;
     let bestScore = 0;
-    for (const leaf of leaves) {
-      let score = 0;
-      for (const k of leaf.keywords) {
-        let from = t.indexOf(k);
-        let hits = 0;
-        while (from >= 0 && hits < 3) {
-          hits++;
-          from = t.indexOf(k, from + k.length);
-        }
-        score += hits * k.length * leaf.weight;
-      }
-      if (score > bestScore) {
-        bestScore = score;
-        best = leaf;
+    for (let li = 0; li < leaves.length; li++) {
+      if ((scores[li] as number) > bestScore) {
+        bestScore = scores[li] as number;
+        best = leaves[li];
       }
     }
     if (!best) return undefined;
@@ -99,7 +125,17 @@ export function createGroupResolver(config: DedupeConfig, taxonomy?: Taxonomy): 
     resolve({ category, title, text }) {
       if (category) {
         const c = byCode.get(category);
-        if (c) return { group: groupOfCategory(c), root: rootOf(c).code, category: c.code, source: 'category' };
+        if (c) {
+          const group = groupOfCategory(c);
+          // A catch-all leaf (城乡建设其他 …) says little about the incident: words naming one (水管, 停电) decide.
+          if (loose.has(group)) {
+            const kw = byKeywords(title ?? '', text);
+            if (kw && !loose.has(kw.group)) {
+              return { group: kw.group, root: rootOf(c).code, category: c.code, source: 'keywords' };
+            }
+          }
+          return { group, root: rootOf(c).code, category: c.code, source: 'category' };
+        }
         if (labels.has(category))
           return { group: familyOf.get(category) ?? `label:${category}`, root: category, category, source: 'category' };
         return { group: familyOf.get(category) ?? category, root: category, category, source: 'category' };
