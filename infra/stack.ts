@@ -53,6 +53,7 @@ import {
   SLA_METRICS_NAMESPACE,
   type Topology,
 } from '#core/topology.ts';
+import { bundlePortsOf } from './bundling.ts';
 import { CityLoopFunction, PROJECT_ROOT } from './function.ts';
 
 /** What a global secondary index carries besides its keys and the table's keys. */
@@ -417,6 +418,8 @@ export class CityLoopStack extends Stack {
         memoryMb: spec.memoryMb,
         timeout: Duration.seconds(spec.timeoutSec),
         projectRoot,
+        // Only the AWS clients this function's spec uses are bundled (infra/bundling.ts).
+        ports: bundlePortsOf(spec),
       });
       this.functions.set(spec.id, fn);
       if (spec.table !== 'none') fn.bindTable(this.table, spec.table, indexNames);
