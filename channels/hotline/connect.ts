@@ -8,7 +8,7 @@
  * typing. A withheld number (Connect passes `anonymous`, or a keypad spelling such as `+266696687`) or a chat contact
  * simply has no caller number; the call is still recorded.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { toE164 } from '#core/intake/phone.ts';
 
 /** Connect contact ids are UUIDs; we accept any short id of letters, digits and dashes (it becomes a table key). */
 export const CONTACT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
@@ -113,7 +113,14 @@ function stringMap(v: unknown): { map: Record<string, string>; dropped: number }
   return { map, dropped };
 }
 
-const WITHHELD = /^(anonymous|restricted|unavailable|unknown|private|withheld)$/i;
+const WITHHELD_WORDS = ['anonymous', 'restricted', 'unavailable', 'unknown', 'private', 'withheld'];
+const WITHHELD = new RegExp(`^(${WITHHELD_WORDS.join('|')})$`, 'i');
+const KEYPAD = 'abc2def3ghi4jkl5mno6pqrs7tuv8wxyz9'
+  .split(/(?<=\d)/)
+  .flatMap((g) => [...g.slice(0, -1)].map((ch) => [ch, g.slice(-1)] as const));
+const keypad = new Map(KEYPAD);
+/** The same words spelt on a phone keypad, as some networks pass them (`+266696687` is ANONYMOUS). */
+const WITHHELD_KEYPAD = new Set(WITHHELD_WORDS.map((w) => [...w].map((ch) => keypad.get(ch)).join('')));
 
 /**
  * The caller's number as E.164, or why there is none. Connect sends E.164 already; we still parse it (with CN as the
@@ -128,12 +135,14 @@ export function callerOf(endpoint: unknown): { phone?: string; status: CallerSta
   const raw = address.trim();
   if (WITHHELD.test(raw)) return { status: 'withheld' };
   if (raw.length > 32 || !/^\+?[\d\s\-()]+$/.test(raw)) return { status: 'invalid' };
-  const parsed = parsePhoneNumberFromString(raw.replace(/[\s\-()]/g, ''), 'CN');
-  if (!parsed?.isPossible()) {
+  const compact = raw.replace(/[\s\-()]/g, '');
+  if (WITHHELD_KEYPAD.has(compact.replace(/^\+/, ''))) return { status: 'withheld' };
+  const phone = toE164(compact);
+  if (phone === undefined) {
     // Keypad spellings of "ANONYMOUS" and short service numbers are not a callable number.
     return { status: 'withheld' };
   }
-  return { phone: parsed.number, status: 'present' };
+  return { phone, status: 'present' };
 }
 
 /** Parses a contact flow event. Never throws; a malformed event is a coded refusal. */

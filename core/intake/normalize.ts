@@ -3,11 +3,11 @@
  * - full-width ASCII (Ａ１＠) → half-width where it matters (phones, emails, house numbers), but Chinese punctuation in
  *   free text (，。) is kept: citizens wrote it, and the department reads it;
  * - whitespace collapsed, control and bidi-override characters removed (hostile text must not reorder what staff see);
- * - phones to E.164 with libphonenumber-js, default region CN;
+ * - phones to E.164 (`./phone.ts`: libphonenumber-js for CN/HK/MO/TW, default region CN; other countries by shape);
  * - trimming and length limits with clear, coded errors (never silent truncation of what a citizen wrote).
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { CityLoopError } from '../errors.ts';
+import { toE164 } from './phone.ts';
 import { IntakeRequest, LIMITS } from './schema.ts';
 
 /** Full-width forms U+FF01..U+FF5E map to ASCII 0x21..0x7E; U+3000 ideographic space to a space. */
@@ -97,13 +97,13 @@ export function normalizePhone(raw: string): string {
   // for these (checked against it for every 4-digit prefix in the tests). 179xx is left to the library: CN strips
   // 179xx as a carrier-selection prefix (national prefix for parsing), so those numbers may parse otherwise.
   if (MOBILE_CN.test(s)) return s.startsWith('+') ? s : `+86${s}`;
-  const parsed = parsePhoneNumberFromString(s, 'CN');
-  if (!parsed?.isPossible()) {
+  const e164 = toE164(s);
+  if (e164 === undefined) {
     throw new CityLoopError('INVALID_PHONE', `电话号码无效 invalid phone number: ${raw.slice(0, 40)}`, 400, {
       field: 'citizen.phone',
     });
   }
-  return parsed.number;
+  return e164;
 }
 
 export function normalizeEmail(raw: string): string {
