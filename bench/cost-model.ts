@@ -114,6 +114,7 @@ export interface IndexKeys {
  */
 export const MODELLED_PROJECTIONS: Readonly<Record<string, IndexProjection>> = {
   due: ['version'],
+  reqday: 'KEYS_ONLY',
 };
 
 /** The index entry of an item: the table's and the index's keys, and the projected attributes. */

@@ -66,12 +66,15 @@ export type GsiProjection =
  * The projection of each GSI (absent: ALL). An index costs one write per table write that touches its entry, sized
  * like the projected entry, so ALL pays the whole item again (a 5 KB case: 5 WRU per index per write). ALL stays where
  * the reader uses the document from the index: gsi1/gsi2 (reports by tracking number / citizen), gsi3 (department
- * lists), reqday (Open311 feed). `due` carries only `version`: the sweep reads keys and version from it and re-reads
+ * lists). `reqday` is KEYS_ONLY: the Open311 feed, read a few times an hour, batch-reads the documents of a page
+ * instead of every case write paying them again (~8 WRU a report). `due` carries only `version`: the sweep reads keys and version from it and re-reads
  * every due case before acting (core/sla/sweep-task.ts), so an entry costs ~1 WRU. Changing the projection of a
  * deployed index needs the index dropped and re-created (CloudFormation does not update it in place).
  */
 export const GSI_PROJECTIONS: Readonly<Record<string, GsiProjection>> = {
   due: { type: 'INCLUDE', attributes: ['version'] },
+  // The Open311 feed reads the documents of a page with BatchGetItem (functions/open311/dynamo-feed.ts).
+  reqday: { type: 'KEYS_ONLY' },
 };
 
 function projectionProps(

@@ -2,8 +2,19 @@
  * The Open311 case feed on AWS: Queries of the `reqday` GSI (layout in channels/open311/feed.ts). Each Query pages
  * through LastEvaluatedKey, bounded, and reads the case document the same way the store does (`doc` + announcedVersion).
  * The GSI is eventually consistent: a case written a moment ago may show up a moment later, as the spec allows.
+ *
+ * On AWS the index projects KEYS_ONLY (`GSI_PROJECTIONS` in infra/stack.ts): every case write would otherwise pay its
+ * whole document again into the index (~8 WRU a report), for a feed read a few times an hour. The documents of a page
+ * are then read with BatchGetItem (100 keys a call, unprocessed keys retried), in the index's order. An index that
+ * projects the document (the local emulators create every index with ALL) is read as is.
  */
-import { type DynamoDBClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  type DynamoDBClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type CaseFeed, REQUEST_DAY_INDEX } from '#channels/open311/feed.ts';
 import type { Case } from '#core/case.ts';
@@ -55,12 +66,45 @@ export class DynamoCaseFeed implements CaseFeed {
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      for (const item of res.Items ?? []) {
-        const c = readCase(unmarshall(item));
+      const items = (res.Items ?? []).map((i) => unmarshall(i));
+      const missing = items.filter((i) => i.doc === undefined).map((i) => ({ pk: i.pk, sk: i.sk }));
+      const docs = missing.length ? await this.batchRead(missing) : new Map<string, Record<string, unknown>>();
+      for (const item of items) {
+        const full = item.doc === undefined ? docs.get(`${item.pk}\u0000${item.sk}`) : item;
+        const c = full ? readCase(full) : undefined;
         if (c) out.push(c);
       }
       start = res.LastEvaluatedKey;
       if (!start) break;
+    }
+    return out;
+  }
+
+  /** The case items of `keys` (`doc` and `announcedVersion`), by `pk\0sk`; a case deleted meanwhile is simply absent. */
+  private async batchRead(keys: { pk: unknown; sk: unknown }[]): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, AttributeValue>[] = keys.slice(i, i + 100).map((k) => marshall(k));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= 8) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+        const res = await this.db.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [this.table]: {
+                Keys: pending,
+                ProjectionExpression: 'pk, sk, #doc, announcedVersion',
+                ExpressionAttributeNames: { '#doc': 'doc' },
+              },
+            },
+          }),
+        );
+        for (const raw of res.Responses?.[this.table] ?? []) {
+          const item = unmarshall(raw);
+          out.set(`${item.pk}\u0000${item.sk}`, item);
+        }
+        pending = res.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      }
     }
     return out;
   }

@@ -1,4 +1,4 @@
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -48,5 +48,34 @@ describe('Class: DynamoCaseFeed', () => {
       ExpressionAttributeNames: { '#pk': 'reqDayPk', '#sk': 'reqDaySk' },
       ExpressionAttributeValues: { ':pk': { S: 'REQDAY#20251127' }, ':since': { S: '2025-11-28T10:00:00.000+08:00' } },
     });
+  });
+
+  it('should batch-read the documents of a KEYS_ONLY page in index order, retrying unprocessed keys', async () => {
+    // Prepare: the index gives keys only (AWS); the first BatchGetItem leaves one key unprocessed.
+    const keys = (id: string) =>
+      marshall({ pk: `CASE#${id}`, sk: 'CASE', reqDayPk: 'REQDAY#20251128', reqDaySk: `2025-11-28T10:00#${id}` });
+    db.on(QueryCommand).resolves({ Items: [keys('a'), keys('gone'), keys('b')] });
+    db.on(BatchGetItemCommand)
+      .resolvesOnce({
+        Responses: { cityloop: [item('b')] },
+        UnprocessedKeys: { cityloop: { Keys: [marshall({ pk: 'CASE#a', sk: 'CASE' })] } },
+      })
+      .resolvesOnce({ Responses: { cityloop: [item('a')] } });
+    const feed = new DynamoCaseFeed(new DynamoDBClient({}), 'cityloop');
+    // Act
+    const cases = await feed.requestedOn('20251128');
+    // Assess: index order; a case deleted meanwhile is left out.
+    expect(cases.map((c) => c.caseId)).toEqual(['a', 'b']);
+    const calls = db.commandCalls(BatchGetItemCommand).map((c) => c.args[0].input.RequestItems?.cityloop);
+    expect(calls[0]?.Keys).toHaveLength(3);
+    expect(calls[0]?.ProjectionExpression).toBe('pk, sk, #doc, announcedVersion');
+    expect(calls[1]?.Keys).toEqual([marshall({ pk: 'CASE#a', sk: 'CASE' })]);
+  });
+
+  it('should not read the table again when the index projects the document (local emulators)', async () => {
+    db.on(QueryCommand).resolves({ Items: [item('a')] });
+    const cases = await new DynamoCaseFeed(new DynamoDBClient({}), 'cityloop').requestedOn('20251128');
+    expect(cases.map((c) => c.caseId)).toEqual(['a']);
+    expect(db).toHaveReceivedCommandTimes(BatchGetItemCommand, 0);
   });
 });
