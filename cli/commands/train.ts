@@ -1,5 +1,6 @@
 /**
- * `cityloop train --data file.csv [--text-column text] [--label-column label] --out model.json [--C 3] [--seed N]`
+ * `cityloop train --data file.csv [--text-column text] [--label-column label] --out model.json [--C 1] [--nb-alpha 1]
+ *   [--min-df 2] [--seed N]`
  * Trains the request classifier from a labelled UTF-8 CSV and writes one JSON artifact.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -52,6 +53,11 @@ export function trainOptionsFrom(f: Flags): TrainOptions {
   if (cal !== undefined) o.calibrationFolds = cal;
   const minDf = num('min-df');
   if (minDf !== undefined) o.minDf = minDf;
+  const nbAlpha = num('nb-alpha');
+  if (nbAlpha !== undefined) {
+    if (nbAlpha < 0) throw new Error('--nb-alpha must be ≥ 0 (0 turns the Naive Bayes scaling off)');
+    o.nbAlpha = nbAlpha;
+  }
   return o;
 }
 

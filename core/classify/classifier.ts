@@ -88,10 +88,65 @@ interface KeywordHit {
   matched: string[];
 }
 
-interface TrieNode {
-  next: Map<number, TrieNode>;
-  word?: string;
+/**
+ * The keyword trie as flat typed arrays: child of (node, code unit) found by open addressing on node · 65536 + code, so
+ * a walk allocates nothing and probes one cache-friendly table per character.
+ */
+class FlatTrie {
+  private keys = new Int32Array(1024).fill(-1);
+  private vals = new Int32Array(1024);
+  private used = 0;
+  /** Keyword ending at each node (index = node id; node 0 is the root). */
+  readonly words: (string | undefined)[] = [undefined];
+
+  private slot(key: number): number {
+    const mask = this.keys.length - 1;
+    let i = (Math.imul(key, 0x9e3779b1) >>> 0) & mask;
+    while (this.keys[i] !== -1 && this.keys[i] !== key) i = (i + 1) & mask;
+    return i;
+  }
+
+  child(node: number, c: number): number {
+    const key = node * 65536 + c;
+    const i = this.slot(key);
+    return this.keys[i] === key ? (this.vals[i] as number) : -1;
+  }
+
+  insert(word: string): void {
+    let node = 0;
+    for (let i = 0; i < word.length; i++) {
+      const c = word.charCodeAt(i);
+      let next = this.child(node, c);
+      if (next < 0) {
+        if ((this.used + 1) * 2 > this.keys.length) this.grow();
+        next = this.words.length;
+        this.words.push(undefined);
+        const key = node * 65536 + c;
+        const at = this.slot(key);
+        this.keys[at] = key;
+        this.vals[at] = next;
+        this.used++;
+      }
+      node = next;
+    }
+    this.words[node] = word;
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const vals = this.vals;
+    this.keys = new Int32Array(keys.length * 2).fill(-1);
+    this.vals = new Int32Array(keys.length * 2);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as number;
+      if (k === -1) continue;
+      const at = this.slot(k);
+      this.keys[at] = k;
+      this.vals[at] = vals[i] as number;
+    }
+  }
 }
+
 const normKeyword = (s: string) => s.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
 
 /**
@@ -111,33 +166,29 @@ export function createKeywordMatcher(index: TaxonomyIndex): (text: string) => Ke
   }
   const words = [...owner.keys()].sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
   const inside = new Map(words.map((w) => [w, words.filter((v) => v !== w && w.includes(v))]));
-  const root: TrieNode = { next: new Map() };
-  for (const w of words) {
-    let node = root;
-    for (let i = 0; i < w.length; i++) {
-      const c = w.charCodeAt(i);
-      let child = node.next.get(c);
-      if (!child) {
-        child = { next: new Map() };
-        node.next.set(c, child);
-      }
-      node = child;
-    }
-    node.word = w;
-  }
+  const trie = new FlatTrie();
+  for (const w of words) trie.insert(w);
   const order = new Map(index.leaves.map((l, i) => [l.code, i]));
+  // Code units that start some keyword: most positions of a text start none and skip the trie walk.
+  const starts = new Uint8Array(65536);
+  for (const w of words) starts[w.charCodeAt(0)] = 1;
   return (text: string) => {
     if (words.length === 0) return [];
     const s = text.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
     const found = new Set<string>();
     // Leftmost-longest, non-overlapping: at each position take the longest keyword starting there, then skip past it.
     for (let i = 0; i < s.length; ) {
-      let node: TrieNode | undefined = root;
+      if (starts[s.charCodeAt(i)] === 0) {
+        i++;
+        continue;
+      }
+      let node = 0;
       let longest: string | undefined;
       for (let j = i; j < s.length; j++) {
-        node = node.next.get(s.charCodeAt(j));
-        if (!node) break;
-        if (node.word !== undefined) longest = node.word;
+        node = trie.child(node, s.charCodeAt(j));
+        if (node < 0) break;
+        const w = trie.words[node];
+        if (w !== undefined) longest = w;
       }
       if (longest === undefined) {
         i++;

@@ -13,16 +13,68 @@ export interface FeatureSpec {
 
 export const DEFAULT_FEATURES: FeatureSpec = { ngrams: [1, 2], maxChars: 1000 };
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 16777619;
+/** FNV-1a over UTF-16 code units, seeded by n (so a 1-gram never shares a key with a 2-gram). */
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 16777619;
+
+/** JavaScript's `\s` (what `/\s+/` matches), as a code-unit test. */
+function isSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+let normBuf = new Uint16Array(1 << 11);
+
+/**
+ * The normalized text as UTF-16 code units in a scratch buffer reused by the next call (no string per n-gram, no
+ * regular expressions): NFKC, lower case, runs of whitespace → one space, ASCII digits → 0, trimmed, first `maxChars`.
+ * Exactly the code units of `normalizeText(text, maxChars)`.
+ */
+export function normalizeCodes(text: string, maxChars: number): Uint16Array {
+  const s = text.normalize('NFKC').toLowerCase();
+  const cap = Math.min(s.length, Math.max(0, Math.floor(maxChars)));
+  if (normBuf.length < cap) normBuf = new Uint16Array(cap * 2);
+  const out = normBuf;
+  let m = 0;
+  let pendingSpace = false;
+  for (let i = 0; i < s.length && m < cap; i++) {
+    let c = s.charCodeAt(i);
+    if (isSpace(c)) {
+      // Leading whitespace is dropped; inner runs become one space, written only when more text follows (trim).
+      if (m > 0) pendingSpace = true;
+      continue;
+    }
+    if (pendingSpace) {
+      out[m++] = 0x20;
+      pendingSpace = false;
+      if (m >= cap) break;
+    }
+    if (c >= 0x30 && c <= 0x39) c = 0x30;
+    out[m++] = c;
+  }
+  return out.subarray(0, m);
+}
 
 /**
  * NFKC (full-width → half-width), lower case, digits folded to 0 (the data masks phone numbers as 0000-00000000 and
- * numbers rarely tell the subject), runs of whitespace → one space.
+ * numbers rarely tell the subject), runs of whitespace → one space, trimmed, then the first `maxChars` characters.
  */
 export function normalizeText(text: string, maxChars: number): string {
-  const s = text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').replace(/[0-9]/g, '0').trim();
-  return s.length > maxChars ? s.slice(0, maxChars) : s;
+  const codes = normalizeCodes(text, maxChars);
+  let out = '';
+  for (let i = 0; i < codes.length; i += 4096) out += String.fromCharCode(...codes.subarray(i, i + 4096));
+  return out;
 }
 
 /** A text's features: distinct n-gram hashes (in order of first occurrence) and how often each occurs. */
