@@ -336,7 +336,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
         .filter((h) => h.leaf.code !== code && !byLeaf.has(h.leaf.code))
         .map((h) => ({ category: h.leaf.code, label: labelsOf(h.leaf.code)[0], confidence: 0 })),
     ];
-    const keywordRule = (hit: KeywordHit): ClassifyResult => {
+    const keywordRule = (hit: KeywordHit, forced = false): ClassifyResult => {
       const covering = labelsOf(hit.leaf.code);
       const pCover = covering.reduce((m, l) => m + (pOf.get(l) ?? 0), 0);
       const runnerUp = hits.find((h) => h !== hit)?.score ?? 0;
@@ -347,11 +347,13 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
         alternatives: alternativesExcept(hit.leaf.code),
         reason: 'keyword-rule',
         matchedKeywords: hit.matched,
+        // A forced leaf (gas leak, open manhole …) is dispatched at once, whatever the thresholds say.
+        ...(forced ? { decision: 'auto' as const } : {}),
       });
     };
     const best = candidates[0];
     // Safety first: a strong hit on a forced leaf (gas leak, open manhole ...) wins over the model.
-    if (top && strong && force.has(top.leaf.code)) return keywordRule(top);
+    if (top && strong && force.has(top.leaf.code)) return keywordRule(top, true);
     // Subjects the model was never trained on (民政, 治安, 属地综合 ...) can only be seen through keywords: they win
     // when strong and the model is unsure, or whenever the model could only offer its label's generic leaf.
     const uncovered = hits.find((h) => labelsOf(h.leaf.code).length === 0);

@@ -6,7 +6,7 @@ import { dynamoClient, tableName } from '#adapters/dynamo/client.ts';
 import { DynamoDedupeStore } from '#adapters/dynamo/dedupe-store.ts';
 import { toWgs84 } from '#channels/wechat/gcj02.ts';
 import type { Case } from '#core/case.ts';
-import { createKeywordClassifier } from '#core/classify/keywords.ts';
+import { defaultClassifier } from '#core/classify/default.ts';
 import { defaultDedupeConfig } from '#core/dedupe/defaults.ts';
 import { createDedupeEngine, type DedupeEngine, type DuplicateSuggestion } from '#core/dedupe/engine.ts';
 import { createGroupResolver, type GroupResolver } from '#core/dedupe/groups.ts';
@@ -24,7 +24,8 @@ let cached: { classify: Classify; categories: Map<string, Category> } | undefine
 
 function load() {
   if (!cached) {
-    const classifier = createKeywordClassifier(defaultTaxonomy);
+    // The trained model with the taxonomy keywords as rules and the shipped thresholds (doubt → 人工分拨).
+    const classifier = defaultClassifier();
     cached = {
       classify: (input) => classifier.classify(input),
       categories: new Map(defaultTaxonomy.categories.map((c) => [c.code, c])),

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createClassifier, keywordConfidence, recordCorrection, toCsvLine } from '#core/classify/classifier.ts';
 import { parseCsv } from '#core/classify/csv.ts';
-import { defaultClassifier, defaultTaxonomy } from '#core/classify/default.ts';
+import { defaultClassifier, defaultTaxonomy, defaultThresholds } from '#core/classify/default.ts';
 import type { ModelArtifact, Prediction, TextModel } from '#core/classify/model.ts';
+import { indexTaxonomy } from '#core/classify/taxonomy.ts';
 import { CityLoopError } from '#core/errors.ts';
 
 const LABELS = ['交通运输', '劳动和社会保障', '卫生计生', '商贸旅游', '城乡建设', '教育文体', '环境保护'];
@@ -248,5 +249,39 @@ describe('Function: recordCorrection', () => {
 
     // Assess
     expect(parsed[1]).toEqual([row.text, row.label]);
+  });
+});
+
+describe('Shipped thresholds (config/model/thresholds.json)', () => {
+  const index = indexTaxonomy(defaultTaxonomy);
+
+  it('should name only catch-all leaves, stricter than the default', () => {
+    const catchAll = new Set([...index.defaultByLabel.values()].map((l) => l.code));
+    const codes = Object.keys(defaultThresholds.byCategory ?? {});
+    expect(codes.sort()).toEqual([...catchAll].sort());
+    for (const code of codes)
+      expect(defaultThresholds.byCategory?.[code]).toBeGreaterThan(defaultThresholds.default ?? 0);
+  });
+
+  it('should hold a request no keyword names for a person, even when the model is fairly sure of the sector', () => {
+    // Act
+    const r = defaultClassifier().classify({ title: '咨询一个情况', text: '我想反映一下那个事情，请联系我，谢谢' });
+    // Assess: the model's sector lands on a catch-all leaf below its threshold.
+    expect(r.reason).toBe('below-threshold');
+    expect(r).toMatchObject({ decision: 'manual', department: 'centre' });
+    expect(index.leaves.find((l) => l.code === r.category)?.name).toMatch(/其他$/);
+  });
+
+  it('should dispatch a strong hit on an emergency leaf at once, whatever the thresholds', () => {
+    // Prepare: a model that knows nothing and a threshold nobody reaches.
+    const c = createClassifier({
+      taxonomy,
+      model: fixedModel({ 商贸旅游: 0.5, 教育文体: 0.5 }),
+      thresholds: { default: 0.999 },
+    });
+    // Act
+    const r = c.classify({ text: '楼道里有很浓的燃气泄漏的味道' });
+    // Assess
+    expect(r).toMatchObject({ category: 'GY-06', decision: 'auto', reason: 'keyword-rule', department: 'zhujian' });
   });
 });
