@@ -1,23 +1,28 @@
 /**
- * `cityloop train --data file.csv [--text-column text] [--label-column label] --out model.json [--C 1] [--nb-alpha 1]
- *   [--min-df 2] [--seed N]`
- * Trains the request classifier from a labelled UTF-8 CSV and writes one JSON artifact.
+ * `cityloop train --data file.csv [--data more.csv …] [--text-column text] [--label-column label] --out model.json
+ *   [--C 1] [--nb-alpha 1] [--min-df 2] [--seed N]`
+ * Trains the request classifier from labelled UTF-8 CSVs (read in the order given, e.g. the city's history and the
+ * supervisors' corrections from `cityloop corrections`) and writes one JSON artifact.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readLabelledCsv } from '#core/classify/csv.ts';
+import { csvError, readLabelledCsv } from '#core/classify/csv.ts';
 import { serializeModel, type TrainOptions, trainModel } from '#core/classify/model.ts';
 import { isCityLoopError } from '#core/errors.ts';
 
 export const summary = '训练分类模型 train the request classifier from a labelled CSV (--data, --out)';
 
 export interface Flags {
+  /** The last value of each flag. */
   values: Map<string, string>;
+  /** Every value of each flag, in order (`--data a.csv --data b.csv`). */
+  all: Map<string, string[]>;
   bools: Set<string>;
 }
 
 /** `--name value`, `--name=value` and bare `--flag` (when listed in `booleans`). */
 export function parseFlags(args: readonly string[], booleans: readonly string[] = []): Flags {
   const values = new Map<string, string>();
+  const all = new Map<string, string[]>();
   const bools = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -31,8 +36,9 @@ export function parseFlags(args: readonly string[], booleans: readonly string[] 
     const value = eq > 0 ? a.slice(eq + 1) : args[++i];
     if (value === undefined) throw new Error(`--${name} needs a value`);
     values.set(name, value);
+    all.set(name, [...(all.get(name) ?? []), value]);
   }
-  return { values, bools };
+  return { values, all, bools };
 }
 
 /** Training options shared by `train` and `eval`. */
@@ -81,24 +87,32 @@ export async function run(args: string[]): Promise<number> {
     flags = parseFlags(args);
   } catch (e) {
     process.stderr.write(
-      `${(e as Error).message}\nusage: cityloop train --data file.csv [--text-column text] [--label-column label] --out model.json\n`,
+      `${(e as Error).message}\nusage: cityloop train --data file.csv [--data more.csv] [--text-column text] [--label-column label] --out model.json\n`,
     );
     return 2;
   }
-  const data = flags.values.get('data');
+  const data = flags.all.get('data') ?? [];
   const out = flags.values.get('out');
-  if (!data || !out) {
+  if (data.length === 0 || !out) {
     process.stderr.write(
-      'usage: cityloop train --data file.csv [--text-column text] [--label-column label] --out model.json\n',
+      'usage: cityloop train --data file.csv [--data more.csv] [--text-column text] [--label-column label] --out model.json\n',
     );
     return 2;
   }
   try {
-    const rows = readLabelledCsv(readFileSync(data), {
-      textColumn: flags.values.get('text-column'),
-      labelColumn: flags.values.get('label-column'),
-      minClasses: 2,
-    });
+    const rows = data.flatMap((file, i) =>
+      readLabelledCsv(readFileSync(file), {
+        textColumn: flags.values.get('text-column'),
+        labelColumn: flags.values.get('label-column'),
+        // Together they must name two labels at least; a file of corrections alone may hold one.
+        minClasses: i === 0 && data.length === 1 ? 2 : 1,
+      }),
+    );
+    if (new Set(rows.map((r) => r.label)).size < 2) {
+      throw csvError('CSV_TOO_FEW_CLASSES', '至少需要 2 个不同的标签 (need at least 2 labels)', {
+        classes: new Set(rows.map((r) => r.label)).size,
+      });
+    }
     const t0 = performance.now();
     const artifact = trainModel(rows, trainOptionsFrom(flags));
     const ms = performance.now() - t0;

@@ -45,6 +45,35 @@ describe('Command: train', () => {
     expect(err()).toMatch(/trained on 60 rows/);
   });
 
+  it('should train on several files in order, as on their concatenation (history + corrections)', async () => {
+    // Prepare: a corrections export (extra columns, one label) after the history.
+    const rows = syntheticExamples();
+    const history = rows.slice(0, 50);
+    const corrections = rows.slice(50).map((r) => ({ ...r, label: rows[50]?.label as string }));
+    writeFileSync(join(dir, 'h.csv'), csv(history));
+    writeFileSync(
+      join(dir, 'c.csv'),
+      `text,label,category,corrected\n${corrections.map((r) => `${toCsvLine(r)},SZ-07,true`).join('\n')}\n`,
+    );
+    writeFileSync(join(dir, 'all.csv'), csv([...history, ...corrections]));
+    // Act
+    const two = await trainRun([
+      '--data',
+      join(dir, 'h.csv'),
+      '--data',
+      join(dir, 'c.csv'),
+      '--out',
+      join(dir, 'a.json'),
+    ]);
+    const one = await trainRun(['--data', join(dir, 'all.csv'), '--out', join(dir, 'b.json')]);
+    const single = await trainRun(['--data', join(dir, 'c.csv'), '--out', join(dir, 'x.json')]);
+    // Assess
+    expect([two, one]).toEqual([0, 0]);
+    expect(readFileSync(join(dir, 'a.json'), 'utf8')).toBe(readFileSync(join(dir, 'b.json'), 'utf8'));
+    expect(single).toBe(1);
+    expect(err()).toContain('CSV_TOO_FEW_CLASSES');
+  });
+
   it('should read custom column names', async () => {
     // Prepare
     const body = `id,类别,留言\n${syntheticExamples()
