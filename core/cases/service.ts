@@ -164,15 +164,13 @@ export class CaseService {
         );
     }
     if (this.deps.corrections) {
-      await this.deps
-        .corrections(c, next, result.audit)
-        .catch((e: unknown) =>
-          this.log.warn('training example not recorded', {
-            caseId: next.caseId,
-            version: next.version,
-            error: String(e),
-          }),
-        );
+      await this.deps.corrections(c, next, result.audit).catch((e: unknown) =>
+        this.log.warn('training example not recorded', {
+          caseId: next.caseId,
+          version: next.version,
+          error: String(e),
+        }),
+      );
     }
     const announced = await this.announce(next);
     const notice = await this.notify(next, result.audit);

@@ -70,7 +70,12 @@ describe('Browser: hosted staff sign-in (authorization code + PKCE)', () => {
       }
       return route.fulfill({
         contentType: 'application/json',
-        body: JSON.stringify({ id_token: 'local-agent-001', refresh_token: 'r-1', expires_in: 3600, token_type: 'Bearer' }),
+        body: JSON.stringify({
+          id_token: 'local-agent-001',
+          refresh_token: 'r-1',
+          expires_in: 3600,
+          token_type: 'Bearer',
+        }),
       });
     });
     await browser.context.route(`${base}/logout?*`, (route: Route) => {
