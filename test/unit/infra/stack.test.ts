@@ -332,6 +332,7 @@ describe('Class: CityLoopStack', () => {
         BatchSize: spec.sqs?.batchSize,
         MaximumBatchingWindowInSeconds: spec.sqs?.maxBatchingWindowSec,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: spec.sqs?.maxConcurrency },
       });
     }
   });

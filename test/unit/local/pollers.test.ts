@@ -7,16 +7,16 @@ describe('Function: localMaxPollers', () => {
     const n = localMaxPollers({});
     // Assess
     expect(n).toBe(LOCAL_MAX_POLLERS);
-    expect(n).toBe(4);
+    expect(n).toBe(1);
   });
 
   it('should take a whole number from 1 to 32 from CITYLOOP_LOCAL_POLLERS', () => {
-    expect(localMaxPollers({ CITYLOOP_LOCAL_POLLERS: '1' })).toBe(1);
+    expect(localMaxPollers({ CITYLOOP_LOCAL_POLLERS: '4' })).toBe(4);
     expect(localMaxPollers({ CITYLOOP_LOCAL_POLLERS: '32' })).toBe(32);
   });
 
   it('should ignore a value that is not a whole number from 1 to 32', () => {
-    for (const v of ['0', '33', '2.5', 'many', '', '-1']) {
+    for (const v of ['0', '33', '2.5', 'many', '', '-1', '4x']) {
       expect(localMaxPollers({ CITYLOOP_LOCAL_POLLERS: v }), v).toBe(LOCAL_MAX_POLLERS);
     }
   });
