@@ -181,12 +181,25 @@ export function buildTopology(departments: Department[]): Topology {
     if (d.kind === 'centre') continue;
     const qid = departmentQueueId(d.id);
     queues.push(...queue(qid, 'department', `${d.name} 工单队列`, { department: d.id }));
+    // One rule per department (CloudFormation allows 500 resources a stack): 派单, and the centre's answers to the
+    // department's requests, its own deadlines and the citizen's additions (部门回执).
     rules.push({
       id: `route-${d.id}`,
-      description: `派单 → ${d.name}`,
+      description: `派单、审核结果、市民补充与催办 → ${d.name}`,
       pattern: {
         source: [EVENT_SOURCE],
-        'detail-type': ['Case.Dispatched'],
+        'detail-type': [
+          'Case.Dispatched',
+          // 预警/超期/催办: the department hears of its own deadlines, the supervisors of everyone's.
+          'Case.SlaWarning',
+          'Case.SlaBreached',
+          'Case.Chased',
+          'Case.ReturnRejected',
+          'Case.ExtensionApproved',
+          'Case.ExtensionRejected',
+          'Case.ClosureRejected',
+          'Case.CitizenUpdated',
+        ],
         detail: { department: [d.id] },
       },
       targetQueue: qid,
@@ -220,31 +233,6 @@ export function buildTopology(departments: Department[]): Topology {
       targetDlq: 'rule-dlq',
     },
   );
-  // 部门回执: the centre's answers to a department's requests, and the citizen's additions, reach that department.
-  for (const d of departments) {
-    if (d.kind === 'centre') continue;
-    rules.push({
-      id: `updates-${d.id}`,
-      description: `审核结果、市民补充与催办 → ${d.name}`,
-      pattern: {
-        source: [EVENT_SOURCE],
-        'detail-type': [
-          // 预警/超期/催办: the department hears of its own deadlines, the supervisors of everyone's.
-          'Case.SlaWarning',
-          'Case.SlaBreached',
-          'Case.Chased',
-          'Case.ReturnRejected',
-          'Case.ExtensionApproved',
-          'Case.ExtensionRejected',
-          'Case.ClosureRejected',
-          'Case.CitizenUpdated',
-        ],
-        detail: { department: [d.id] },
-      },
-      targetQueue: departmentQueueId(d.id),
-      targetDlq: 'rule-dlq',
-    });
-  }
   rules.push({
     id: 'closure-review',
     description: '办结审核: departments reported closure; the centre reviews it and calls the citizen back (回访)',
