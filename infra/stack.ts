@@ -866,7 +866,10 @@ export class CityLoopStack extends Stack {
     routes: RouteSpec[],
     staffAuthorizer: apigw.IHttpRouteAuthorizer | undefined,
   ): void {
-    const integration = new HttpLambdaIntegration(`${pascal(spec.id)}Integration`, fn);
+    // One invoke permission per function for this API (not one per route): 500 resources a stack go far enough.
+    const integration = new HttpLambdaIntegration(`${pascal(spec.id)}Integration`, fn, {
+      scopePermissionToRoute: false,
+    });
     for (const route of routes) {
       const isPublic = route.auth === 'public';
       if (!isPublic && !staffAuthorizer) {

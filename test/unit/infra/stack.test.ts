@@ -689,6 +689,30 @@ describe('Function: WEB_INDEX_FUNCTION', () => {
   });
 });
 
+describe('Class: CityLoopStack (size)', () => {
+  it('should let API Gateway invoke each API function through one permission scoped to this API', () => {
+    // Prepare
+    const perms = Object.values(aws.template.findResources('AWS::Lambda::Permission')).filter(
+      (p) => (p as { Properties: { Principal?: string } }).Properties.Principal === 'apigateway.amazonaws.com',
+    ) as { Properties: { FunctionName: unknown; SourceArn: unknown } }[];
+    const apiFunctions = topology.functions.filter((f) => f.routes?.length);
+    // Assess
+    expect(perms).toHaveLength(apiFunctions.length);
+    for (const spec of apiFunctions) {
+      const fn = aws.stack.functions.get(spec.id);
+      const mine = perms.filter((p) => JSON.stringify(p.Properties.FunctionName).includes(logicalId(aws, fn!)));
+      expect(mine, spec.id).toHaveLength(1);
+      expect(JSON.stringify(mine[0]?.Properties.SourceArn)).toContain(logicalId(aws, aws.stack.api));
+    }
+  });
+
+  it('should stay well under CloudFormation’s 500 resources a stack, in both partitions', () => {
+    for (const s of [aws, awsCn]) {
+      expect(Object.keys(s.template.toJSON().Resources).length).toBeLessThanOrEqual(450);
+    }
+  });
+});
+
 describe('Class: CityLoopStack (Amazon Connect)', () => {
   it('should let Amazon Connect of this account invoke the hotline contact function, and nothing else', () => {
     const perms = Object.values(aws.template.findResources('AWS::Lambda::Permission')).filter(
