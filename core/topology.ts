@@ -282,11 +282,11 @@ export function buildTopology(departments: Department[]): Topology {
       description: '分拨: normalize, dedupe, classify, route, write the case, announce it',
       memoryMb: 1024,
       timeoutSec: 30,
-      // Few batches at once: racing workers make one case when their reports share an anchor (the dedupe claim
-      // protocol), but an address-only and a coordinates-only report of one incident share none and, when they race,
-      // can open two cases (a backlog of 200 storm reports locally: 3 cases with 1 worker, 4 with 2, 10 with 4).
-      // 5 batches of 10 still clear a storm of thousands in seconds to minutes.
-      sqs: { queue: 'intake', batchSize: 10, maxBatchingWindowSec: 1, maxConcurrency: 5 },
+      // A bounded number of batches at once (the event source would otherwise scale to hundreds). Racing workers make
+      // one case per incident (the dedupe claim protocol; a backlog of 200 storm reports locally gave 3 cases with 1,
+      // 4 and 8 workers), but merges racing a new case's announcement re-send its events (same eventId, dropped by
+      // consumers), and the repeats grow with the number of workers.
+      sqs: { queue: 'intake', batchSize: 10, maxBatchingWindowSec: 1, maxConcurrency: 20 },
       table: 'readwrite',
       putEvents: true,
       sendTo: ['notify'],

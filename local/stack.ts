@@ -88,8 +88,8 @@ const REGION = 'us-east-1';
  * Pollers per SQS-driven function at most (the topology's `maxConcurrency` is for AWS). They share the event loop
  * with the HTTP handlers, and a triage batch costs several intake requests: fewer pollers answer HTTP faster, more
  * triage faster (`npm run bench -- e2e`: 1 poller ≈ 300 accepted/s, p99 ≈ 105 ms, ≈ 28 reports/s to the department
- * queues; 4 ≈ 180/s, ≈ 215 ms, ≈ 40/s). One is also the only count at which a backlog of storm reports never splits
- * an incident (see the triage spec in core/topology.ts). `CITYLOOP_LOCAL_POLLERS` (1 to 32) overrides it.
+ * queues; 4 ≈ 180/s, ≈ 215 ms, ≈ 40/s). With more than one, merges racing a new case's announcement may re-send its
+ * events (same eventId; see the triage spec in core/topology.ts). `CITYLOOP_LOCAL_POLLERS` (1 to 32) overrides it.
  */
 export const LOCAL_MAX_POLLERS = 1;
 export function localMaxPollers(env: Record<string, string | undefined> = process.env): number {
