@@ -32,7 +32,6 @@
  */
 import {
   type AttributeValue,
-  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
@@ -43,6 +42,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { CandidateEntry, CaseState, ClaimResult, DedupeStore } from '#core/dedupe/store.ts';
+import { batchGetItems } from './batch-get.ts';
 
 export const ENTRY_SK = 'L';
 /** The attribute of a case's entry in a key's item. */
@@ -61,7 +61,6 @@ export const MEMBER_SK = 'M';
 const DAY_MS = 86_400_000;
 const MAX_ATTEMPTS = 8;
 const BATCH_WRITE = 25;
-const BATCH_GET = 100;
 
 export interface DynamoDedupeStoreOptions {
   /** Entries kept (and returned) per key, newest first. Default 100. */
@@ -430,34 +429,17 @@ export class DynamoDedupeStore implements DedupeStore {
     return out;
   }
 
-  /** BatchGetItem, 100 keys a call, strongly consistent, unprocessed keys re-sent; no projection → whole items. */
-  private async batchGet(
+  /** Strongly consistent batch reads (adapters/dynamo/batch-get.ts); no projection → whole items. */
+  private batchGet(
     keys: Record<string, AttributeValue>[],
     projection: string | undefined,
   ): Promise<Record<string, AttributeValue>[]> {
-    const found: Record<string, AttributeValue>[] = [];
-    for (let i = 0; i < keys.length; i += BATCH_GET) {
-      let pending: Record<string, AttributeValue>[] = keys.slice(i, i + BATCH_GET);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= MAX_ATTEMPTS) throw new Error(`dedupe: ${pending.length} reads left unprocessed`);
-        if (attempt > 0) await this.sleep(Math.min(1000, 25 * 2 ** attempt));
-        const out = await this.db.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [this.table]: {
-                Keys: pending,
-                ConsistentRead: true,
-                ...(projection ? { ProjectionExpression: projection } : {}),
-                ...(projection?.includes('#s') ? { ExpressionAttributeNames: { '#s': 'state' } } : {}),
-              },
-            },
-          }),
-        );
-        found.push(...(out.Responses?.[this.table] ?? []));
-        pending = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, AttributeValue>[];
-      }
-    }
-    return found;
+    return batchGetItems(this.db, this.table, keys, {
+      consistent: true,
+      ...(projection ? { projection } : {}),
+      ...(projection?.includes('#s') ? { names: { '#s': 'state' } } : {}),
+      sleep: this.sleep,
+    });
   }
 
   async addReporter(caseId: string, reporterKey: string, at: number): Promise<{ before: number; after: number }> {

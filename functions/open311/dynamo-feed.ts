@@ -8,14 +8,9 @@
  * are then read with BatchGetItem (100 keys a call, unprocessed keys retried), in the index's order. An index that
  * projects the document (the local emulators create every index with ALL) is read as is.
  */
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type DynamoDBClient,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { batchGetItems } from '#adapters/dynamo/batch-get.ts';
 import { type CaseFeed, REQUEST_DAY_INDEX } from '#channels/open311/feed.ts';
 import type { Case } from '#core/case.ts';
 
@@ -82,29 +77,16 @@ export class DynamoCaseFeed implements CaseFeed {
 
   /** The case items of `keys` (`doc` and `announcedVersion`), by `pk\0sk`; a case deleted meanwhile is simply absent. */
   private async batchRead(keys: { pk: unknown; sk: unknown }[]): Promise<Map<string, Record<string, unknown>>> {
+    const items = await batchGetItems(
+      this.db,
+      this.table,
+      keys.map((k) => marshall(k)),
+      { projection: 'pk, sk, #doc, announcedVersion', names: { '#doc': 'doc' } },
+    );
     const out = new Map<string, Record<string, unknown>>();
-    for (let i = 0; i < keys.length; i += 100) {
-      let pending: Record<string, AttributeValue>[] = keys.slice(i, i + 100).map((k) => marshall(k));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= 8) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-        const res = await this.db.send(
-          new BatchGetItemCommand({
-            RequestItems: {
-              [this.table]: {
-                Keys: pending,
-                ProjectionExpression: 'pk, sk, #doc, announcedVersion',
-                ExpressionAttributeNames: { '#doc': 'doc' },
-              },
-            },
-          }),
-        );
-        for (const raw of res.Responses?.[this.table] ?? []) {
-          const item = unmarshall(raw);
-          out.set(`${item.pk}\u0000${item.sk}`, item);
-        }
-        pending = res.UnprocessedKeys?.[this.table]?.Keys ?? [];
-      }
+    for (const raw of items) {
+      const item = unmarshall(raw);
+      out.set(`${item.pk}\u0000${item.sk}`, item);
     }
     return out;
   }
