@@ -13,7 +13,7 @@ import { DynamoTrainingExamples } from '#adapters/dynamo/training-examples.ts';
 import { isIsoDate } from '#core/calendar/shanghai-time.ts';
 import { examplesCsv } from '#core/cases/corrections.ts';
 import { parseArgs, str, UsageError } from '../lib/args.ts';
-import { localStackInfo, useLocalStack } from '../lib/stack.ts';
+import { connectTable } from '../lib/stack.ts';
 
 export const summary =
   '纠错样本 export supervisors’ category corrections as training rows: corrections --from D --to D';
@@ -23,23 +23,6 @@ const USAGE = `用法 usage:
   导出人工分拨/改派时确定的事项类别，作为下一次训练的样本 (text,label,category,…；联系方式已脱敏)
   --only-corrected  只导出模型判断错误的样本 (不含人工确认模型建议的样本)
   默认读取本地运行的系统 (npm start); --aws 读取 AWS 上的表 (TABLE_NAME 或 --table)`;
-
-function connect(aws: boolean, table: string | undefined): string {
-  if (table) process.env.TABLE_NAME = table;
-  if (!aws) {
-    const info = localStackInfo();
-    if (info) {
-      useLocalStack(info);
-      return process.env.TABLE_NAME ?? info.tableName;
-    }
-  }
-  if (!process.env.TABLE_NAME) {
-    throw new UsageError(
-      '找不到本地运行的系统 no local stack found (run `npm start`, or set CITYLOOP_DATA_DIR); for AWS pass --aws with TABLE_NAME or --table',
-    );
-  }
-  return process.env.TABLE_NAME;
-}
 
 export async function run(args: string[]): Promise<number> {
   try {
@@ -55,7 +38,7 @@ export async function run(args: string[]): Promise<number> {
       throw new UsageError('--from 和 --to 必须是日期 YYYY-MM-DD (both --from and --to are required dates)');
     }
     if (to < from) throw new UsageError('--to 早于 --from (--to is before --from)');
-    const table = connect(p.flags.aws === true, str(p, 'table'));
+    const table = connectTable(p.flags.aws === true, str(p, 'table'));
     const store = new DynamoTrainingExamples(dynamoClient(), table);
     const all = await store.listExamples(from, to);
     const rows = p.flags['only-corrected'] === true ? all.filter((e) => e.corrected) : all;

@@ -18,7 +18,7 @@ import {
 } from '#core/sla/report.ts';
 import { defaultTaxonomy, departmentName } from '#core/taxonomy/defaults.ts';
 import { parseArgs, str, UsageError } from '../lib/args.ts';
-import { localStackInfo, useLocalStack } from '../lib/stack.ts';
+import { connectTable } from '../lib/stack.ts';
 
 export const summary = '考核报表 rates and targets: report --from D --to D [--by department|category|street|channel]';
 
@@ -33,23 +33,6 @@ const CHANNEL_LABELS: Record<string, string> = {
   email: '电子邮件',
   open311: 'Open311',
 };
-
-function connect(aws: boolean, table: string | undefined): string {
-  if (table) process.env.TABLE_NAME = table;
-  if (!aws) {
-    const info = localStackInfo();
-    if (info) {
-      useLocalStack(info);
-      return process.env.TABLE_NAME ?? info.tableName;
-    }
-  }
-  if (!process.env.TABLE_NAME) {
-    throw new UsageError(
-      '找不到本地运行的系统 no local stack found (run `npm start`, or set CITYLOOP_DATA_DIR); for AWS pass --aws with TABLE_NAME or --table',
-    );
-  }
-  return process.env.TABLE_NAME;
-}
 
 export async function run(args: string[]): Promise<number> {
   try {
@@ -71,7 +54,7 @@ export async function run(args: string[]): Promise<number> {
     if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format must be one of ${REPORT_FORMATS.join(', ')}`);
     }
-    const table = connect(p.flags.aws === true, str(p, 'table'));
+    const table = connectTable(p.flags.aws === true, str(p, 'table'));
     // The client is built now, so it reads the endpoint set above.
     const store = new DynamoStore(dynamoClient(), table);
     const records = await store.listAggregates(from as string, to as string);

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { StackInfo } from '#local/stack.ts';
+import { UsageError } from './args.ts';
 
 export function localStackInfo(): StackInfo | undefined {
   const dir = resolve(process.env.CITYLOOP_DATA_DIR ?? '.cityloop');
@@ -23,4 +24,25 @@ export function useLocalStack(info: StackInfo): void {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   process.env.TABLE_NAME ??= info.tableName;
   process.env.EVENT_BUS_NAME ??= info.busName;
+}
+
+/**
+ * The table a table-reading command works on: the running local stack's (its emulators set up for the SDK) unless
+ * `aws` is asked for; on AWS `--table` or TABLE_NAME. Throws a UsageError when there is neither.
+ */
+export function connectTable(aws: boolean, table: string | undefined): string {
+  if (table) process.env.TABLE_NAME = table;
+  if (!aws) {
+    const info = localStackInfo();
+    if (info) {
+      useLocalStack(info);
+      return process.env.TABLE_NAME ?? info.tableName;
+    }
+  }
+  if (!process.env.TABLE_NAME) {
+    throw new UsageError(
+      '找不到本地运行的系统 no local stack found (run `npm start`, or set CITYLOOP_DATA_DIR); for AWS pass --aws with TABLE_NAME or --table',
+    );
+  }
+  return process.env.TABLE_NAME;
 }
