@@ -8,24 +8,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { defaultDepartments } from '#core/taxonomy/defaults.ts';
-import { buildTopology, queueEnvName, type Topology } from '#core/topology.ts';
-import { startDynalite, startFauxqsLoopback } from '#local/emulators.ts';
-import { type EventBridgeEmulator, startEventBridgeEmulator } from '#local/eventbridge/server.ts';
-import { queueArnOf } from '#local/poller.ts';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Topology } from '#core/topology.ts';
+import type { EventBridgeEmulator } from '#local/eventbridge/server.ts';
+import { ACCOUNT, BUS_NAME, provisionLocalAws, REGION, TABLE_NAME } from '#local/provision.ts';
 
-export const REGION = 'us-east-1';
-const ACCOUNT = '000000000000';
-export const TABLE = 'cityloop';
-export const BUS = 'cityloop-bus';
+export { REGION };
+export const TABLE = TABLE_NAME;
+export const BUS = BUS_NAME;
 
 export interface BenchAws {
   topology: Topology;
@@ -44,101 +34,26 @@ export interface BenchAwsOptions {
   wrapDelivery?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
+/** The emulators in memory (`local/provision.ts`, as the local stack has them), blobs and outbox in a temp folder. */
 export async function startBenchAws(opts: BenchAwsOptions = {}): Promise<BenchAws> {
-  const topology = buildTopology(defaultDepartments);
   const dataDir = mkdtempSync(join(tmpdir(), 'cityloop-bench-'));
-  const credentials = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: REGION };
-  const dynamo = await startDynalite(undefined);
-  const fauxqs = await startFauxqsLoopback(undefined);
-  const sqs = new SQSClient({ endpoint: fauxqs.url, region: REGION, useQueueUrlAsEndpoint: false, credentials: creds });
-  const queueUrls: Record<string, string> = {};
-  const queueArns: Record<string, string> = {};
-  for (const q of [...topology.queues].sort((a, b) => Number(b.kind === 'dlq') - Number(a.kind === 'dlq'))) {
-    const attributes: Record<string, string> = { VisibilityTimeout: String(q.visibilityTimeoutSec) };
-    if (q.dlq) {
-      attributes.RedrivePolicy = JSON.stringify({
-        deadLetterTargetArn: queueArns[q.dlq],
-        maxReceiveCount: q.maxReceiveCount,
-      });
-    }
-    const out = await sqs.send(new CreateQueueCommand({ QueueName: `cityloop-${q.id}`, Attributes: attributes }));
-    queueUrls[q.id] = out.QueueUrl!;
-    queueArns[q.id] = await queueArnOf(sqs, out.QueueUrl!);
-  }
-  const urlByArn = new Map(Object.entries(queueArns).map(([id, arn]) => [arn, queueUrls[id]!]));
-  const wrap = opts.wrapDelivery ?? (<T>(fn: () => Promise<T>) => fn());
-  const eb = await startEventBridgeEmulator({
-    account: ACCOUNT,
-    region: REGION,
+  const aws = await provisionLocalAws({
     log: () => undefined,
-    deliver: async (arn, body) => {
-      const url = urlByArn.get(arn);
-      if (!url) throw new Error(`no queue for ${arn}`);
-      await wrap(() => sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body })));
-    },
+    ...(opts.wrapDelivery ? { wrapDelivery: opts.wrapDelivery } : {}),
   });
-  const events = new EventBridgeClient({ endpoint: eb.url, region: REGION, credentials: creds });
-  await events.send(new CreateEventBusCommand({ Name: BUS }));
-  for (const r of topology.rules) {
-    await events.send(
-      new PutRuleCommand({ Name: `cityloop-${r.id}`, EventBusName: BUS, EventPattern: JSON.stringify(r.pattern) }),
-    );
-    await events.send(
-      new PutTargetsCommand({
-        Rule: `cityloop-${r.id}`,
-        EventBusName: BUS,
-        Targets: [{ Id: 'queue', Arn: queueArns[r.targetQueue]!, DeadLetterConfig: { Arn: queueArns[r.targetDlq]! } }],
-      }),
-    );
-  }
-  const db = new DynamoDBClient({ endpoint: dynamo.url, region: REGION, credentials: creds });
-  const attrs = new Set(['pk', 'sk', ...topology.table.indexes.flatMap((i) => [i.pk, i.sk])]);
-  await db.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [...attrs].map((a) => ({ AttributeName: a, AttributeType: 'S' })),
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: topology.table.indexes.map((i) => ({
-        IndexName: i.name,
-        KeySchema: [
-          { AttributeName: i.pk, KeyType: 'HASH' },
-          { AttributeName: i.sk, KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      })),
-    }),
-  );
-  const env: Record<string, string> = {
-    ...credentials,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
-    AWS_ENDPOINT_URL_SQS: fauxqs.url,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: eb.url,
-    TABLE_NAME: TABLE,
-    EVENT_BUS_NAME: BUS,
-    CITYLOOP_DATA_DIR: dataDir,
-    ...Object.fromEntries(Object.entries(queueUrls).map(([id, url]) => [queueEnvName(id), url])),
-  };
   return {
-    topology,
-    env,
-    queueUrls,
-    sqs,
-    eb,
+    topology: aws.topology,
+    env: { ...aws.env, CITYLOOP_DATA_DIR: dataDir },
+    queueUrls: aws.queueUrls,
+    sqs: aws.sqs,
+    eb: aws.eb,
     dataDir,
     stop: async () => {
-      await eb.stop();
-      await fauxqs.stop();
-      await dynamo.stop();
+      await aws.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
-
-const creds = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** Points this process's handlers at `aws` (env + fresh SDK clients), as the local stack does. */
 export async function useBenchAws(aws: BenchAws): Promise<void> {

@@ -10,22 +10,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  CreateEventBusCommand,
-  EventBridgeClient,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { defaultDepartments } from '#core/taxonomy/defaults.ts';
-import { buildTopology, queueEnvName, type RouteSpec, type Topology } from '#core/topology.ts';
+import type { RouteSpec, Topology } from '#core/topology.ts';
 import { type CompiledRoute, compileRoute, matchRoute, readBody, toEvent, writeResult } from './apigw.ts';
 import { authorize, type LocalKey, loadKeys } from './auth.ts';
-import { startDynalite, startFauxqsLoopback } from './emulators.ts';
-import { startEventBridgeEmulator } from './eventbridge/server.ts';
-import { type Poller, queueArnOf, startPoller } from './poller.ts';
+import { type Poller, startPoller } from './poller.ts';
+import { ACCOUNT, LOCAL_CREDENTIALS, provisionLocalAws, REGION } from './provision.ts';
 import {
   clientKey,
   type RateLimitOptions,
@@ -83,7 +73,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const REGION = 'us-east-1';
 /**
  * Pollers per SQS-driven function at most (the topology's `maxConcurrency` is for AWS). They share the event loop
  * with the HTTP handlers, and a triage batch costs several intake requests: fewer pollers answer HTTP faster, more
@@ -96,7 +85,6 @@ export function localMaxPollers(env: Record<string, string | undefined> = proces
   const n = Number(env.CITYLOOP_LOCAL_POLLERS);
   return Number.isInteger(n) && n >= 1 && n <= 32 ? n : LOCAL_MAX_POLLERS;
 }
-const ACCOUNT = '000000000000';
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
 
@@ -120,90 +108,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const dataDir = resolve(opts.dataDir ?? join(ROOT, '.cityloop'));
   const log = opts.quiet ? () => undefined : (line: string) => process.stdout.write(`${line}\n`);
   mkdirSync(dataDir, { recursive: true });
-  const topology = buildTopology(defaultDepartments);
-
-  const credentials = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: REGION };
-  Object.assign(process.env, credentials);
+  Object.assign(process.env, LOCAL_CREDENTIALS);
   const stopOnFail: (() => Promise<void>)[] = [];
   try {
-    const dynamo = await startDynalite(join(dataDir, 'dynamodb'));
-    stopOnFail.push(dynamo.stop);
-    const sqsEmu = await startFauxqsLoopback(join(dataDir, 'sqs'));
-    stopOnFail.push(sqsEmu.stop);
-    const sqs = new SQSClient({ endpoint: sqsEmu.url, region: REGION, useQueueUrlAsEndpoint: false });
-
-    // Queues: DLQs first, so each queue's redrive policy can name its DLQ's ARN.
-    const queueUrls: Record<string, string> = {};
-    const queueArns: Record<string, string> = {};
-    const ordered = [...topology.queues].sort((a, b) => Number(b.kind === 'dlq') - Number(a.kind === 'dlq'));
-    for (const q of ordered) {
-      const attributes: Record<string, string> = {
-        VisibilityTimeout: String(q.visibilityTimeoutSec),
-        MessageRetentionPeriod: String(q.retentionDays * 86400),
-      };
-      if (q.dlq) {
-        attributes.RedrivePolicy = JSON.stringify({
-          deadLetterTargetArn: queueArns[q.dlq],
-          maxReceiveCount: q.maxReceiveCount,
-        });
-      }
-      const out = await sqs.send(new CreateQueueCommand({ QueueName: `cityloop-${q.id}`, Attributes: attributes }));
-      queueUrls[q.id] = out.QueueUrl!;
-      queueArns[q.id] = await queueArnOf(sqs, out.QueueUrl!);
-    }
-    const urlByArn = new Map(Object.entries(queueArns).map(([id, arn]) => [arn, queueUrls[id]!]));
-
-    const eb = await startEventBridgeEmulator({
-      account: ACCOUNT,
-      region: REGION,
-      archiveDir: join(dataDir, 'eventbridge'),
-      deliver: async (arn: string, body: string) => {
-        const url = urlByArn.get(arn);
-        if (!url) throw new Error(`no local queue for ${arn}`);
-        await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
-      },
-    });
-    stopOnFail.push(eb.stop);
-    const events = new EventBridgeClient({ endpoint: eb.url, region: REGION });
-    const busName = 'cityloop-bus';
-    await events.send(new CreateEventBusCommand({ Name: busName })).catch((e: Error) => {
-      if (!/exists/i.test(e.name + e.message)) throw e;
-    });
-    for (const r of topology.rules) {
-      await events.send(
-        new PutRuleCommand({
-          Name: `cityloop-${r.id}`,
-          EventBusName: busName,
-          EventPattern: JSON.stringify(r.pattern),
-          Description: r.description,
-          State: 'ENABLED',
-        }),
-      );
-      await events.send(
-        new PutTargetsCommand({
-          Rule: `cityloop-${r.id}`,
-          EventBusName: busName,
-          Targets: [
-            { Id: 'queue', Arn: queueArns[r.targetQueue]!, DeadLetterConfig: { Arn: queueArns[r.targetDlq]! } },
-          ],
-        }),
-      );
-    }
-
-    const db = new DynamoDBClient({ endpoint: dynamo.url, region: REGION });
-    const tableName = 'cityloop';
-    await ensureTable(db, tableName, topology);
-
-    const env: Record<string, string> = {
-      ...credentials,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
-      AWS_ENDPOINT_URL_SQS: sqsEmu.url,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: eb.url,
-      TABLE_NAME: tableName,
-      EVENT_BUS_NAME: busName,
-      CITYLOOP_DATA_DIR: dataDir,
-      ...Object.fromEntries(Object.entries(queueUrls).map(([id, url]) => [queueEnvName(id), url])),
-    };
+    const aws = await provisionLocalAws({ dataDir });
+    stopOnFail.push(aws.stop);
+    const { topology, sqs, queueUrls, queueArns, tableName, busName } = aws;
+    const env: Record<string, string> = { ...aws.env, CITYLOOP_DATA_DIR: dataDir };
     Object.assign(process.env, env);
     // Handlers keep SDK clients at module scope, as on Lambda; a stack restarted in the same process (tests) must not
     // reuse clients pointing at the previous emulators.
@@ -283,7 +194,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       port: actualPort,
       dataDir,
       region: REGION,
-      endpoints: { dynamodb: dynamo.url, sqs: sqsEmu.url, eventbridge: eb.url },
+      endpoints: { dynamodb: aws.dynamo.url, sqs: aws.sqsEmulator.url, eventbridge: aws.eb.url },
       tableName,
       busName,
       queues: queueUrls,
@@ -308,9 +219,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 10_000).unref())]);
         for (const s of services.reverse()) await s.stop().catch(() => undefined);
         await Promise.all(pollers.map((p) => p.stop()));
-        await eb.stop();
-        await sqsEmu.stop();
-        await dynamo.stop();
+        await aws.stop();
       },
     };
     for (const s of await startServices({ stack, options: opts, log })) {
@@ -338,49 +247,6 @@ async function startServices(ctx: LocalServiceContext): Promise<LocalService[]> 
     if (mod.start) out.push(await mod.start(ctx));
   }
   return out;
-}
-
-async function ensureTable(db: DynamoDBClient, name: string, topology: Topology): Promise<void> {
-  const attrDefs = (names: string[]) => names.map((a) => ({ AttributeName: a, AttributeType: 'S' as const }));
-  const gsi = (i: Topology['table']['indexes'][number]) => ({
-    IndexName: i.name,
-    KeySchema: [
-      { AttributeName: i.pk, KeyType: 'HASH' as const },
-      { AttributeName: i.sk, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
-  });
-  let existing: string[] | undefined;
-  try {
-    const out = await db.send(new DescribeTableCommand({ TableName: name }));
-    existing = (out.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName ?? '');
-  } catch (e) {
-    if ((e as Error).name !== 'ResourceNotFoundException') throw e;
-  }
-  if (existing) {
-    // dynalite cannot add an index to an existing table: a data folder from an older version must be moved away.
-    const missing = topology.table.indexes.filter((i) => !existing.includes(i.name)).map((i) => i.name);
-    if (missing.length > 0) {
-      throw new Error(
-        `数据目录来自旧版本 the data folder was made by an older CityLoop: its table lacks the index(es) ${missing.join(', ')}. ` +
-          'Move the data folder (CITYLOOP_DATA_DIR, default .cityloop) away and start again.',
-      );
-    }
-    return;
-  }
-  const attrs = new Set(['pk', 'sk', ...topology.table.indexes.flatMap((i) => [i.pk, i.sk])]);
-  await db.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: attrDefs([...attrs]),
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: topology.table.indexes.map(gsi),
-    }),
-  );
 }
 
 type LocalRoute = CompiledRoute & { spec: RouteSpec; functionId: string };
