@@ -19,8 +19,10 @@
  *
  * The department marker `street` (属地) means: pick the street office from the request's location (the router does).
  */
+
 import { CityLoopError } from '#core/errors.ts';
 import type { Category, Taxonomy } from '#core/taxonomy/types.ts';
+import { nfkcLowerJoined } from '#core/text/fold.ts';
 import { loadModel, type ModelArtifact, type TextModel } from './model.ts';
 import { indexTaxonomy, MANUAL_TRIAGE_DEPARTMENT, type TaxonomyIndex } from './taxonomy.ts';
 
@@ -100,9 +102,12 @@ class FlatTrie {
   readonly words: (string | undefined)[] = [undefined];
 
   private slot(key: number): number {
-    const mask = this.keys.length - 1;
-    let i = (Math.imul(key, 0x9e3779b1) >>> 0) & mask;
-    while (this.keys[i] !== -1 && this.keys[i] !== key) i = (i + 1) & mask;
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    // Fibonacci hashing: the top bits of key × 2^32/φ. (The low bits would depend on the code unit alone, which put
+    // every node's child for one character in one run of slots.)
+    let i = Math.imul(key, 0x9e3779b1) >>> (Math.clz32(mask) | 0);
+    while (keys[i] !== -1 && keys[i] !== key) i = (i + 1) & mask;
     return i;
   }
 
@@ -149,11 +154,49 @@ class FlatTrie {
 
 const normKeyword = (s: string) => s.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
 
+/** The folded text being matched (code units), reused from call to call. */
+let matchBuf = new Uint16Array(1024);
+/** Per code unit: 0 not looked up yet, 1 whitespace (`\s`), 2 not. */
+const spaceKind = new Uint8Array(65536);
+const SPACE_RE = /\s/;
+
+/** 16 bits from two code units: where the pair's bit is in a keyword matcher's filter. */
+const pairHash = (a: number, b: number) => Math.imul(a * 65536 + b, 0x9e3779b1) >>> 16;
+
+/** `normKeyword(parts.join('\n'))` written into `matchBuf`; returns its length. */
+function foldForMatch(parts: readonly string[]): number {
+  const s = nfkcLowerJoined(parts, '\n');
+  if (matchBuf.length < s.length) matchBuf = new Uint16Array(Math.max(s.length, matchBuf.length * 2));
+  const buf = matchBuf;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // CJK ideographs and printable ASCII but the space: no table read (its lines for 20,000 ideographs miss the cache).
+    if (c >= 0x4e00 ? c <= 0x9fff : c > 0x20 && c < 0x7f) {
+      buf[n++] = c;
+      continue;
+    }
+    let k = spaceKind[c] as number;
+    if (k === 0) {
+      k = SPACE_RE.test(String.fromCharCode(c)) ? 1 : 2;
+      spaceKind[c] = k;
+    }
+    if (k === 2) buf[n++] = c;
+  }
+  return n;
+}
+
 /**
  * Compiles the taxonomy's keywords into one leftmost-longest matcher. A matched keyword also credits the shorter
  * keywords inside it (燃气泄漏 also says 燃气), so overlapping leaves keep their evidence and the longer one still wins.
  */
 export function createKeywordMatcher(index: TaxonomyIndex): (text: string) => KeywordHit[] {
+  const matchParts = compileKeywords(index);
+  return (text: string) => matchParts([text]);
+}
+
+/** The matcher of `createKeywordMatcher` over the parts of a text joined by line breaks (title, text). */
+function compileKeywords(index: TaxonomyIndex): (parts: readonly string[]) => KeywordHit[] {
   const owner = new Map<string, Category[]>();
   for (const leaf of index.leaves) {
     for (const k of leaf.keywords) {
@@ -169,37 +212,82 @@ export function createKeywordMatcher(index: TaxonomyIndex): (text: string) => Ke
   const trie = new FlatTrie();
   for (const w of words) trie.insert(w);
   const order = new Map(index.leaves.map((l, i) => [l.code, i]));
-  // Code units that start some keyword: most positions of a text start none and skip the trie walk.
-  const starts = new Uint8Array(65536);
-  for (const w of words) starts[w.charCodeAt(0)] = 1;
-  return (text: string) => {
-    if (words.length === 0) return [];
-    const s = text.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
-    const found = new Set<string>();
-    // Leftmost-longest, non-overlapping: at each position take the longest keyword starting there, then skip past it.
-    for (let i = 0; i < s.length; ) {
-      if (starts[s.charCodeAt(i)] === 0) {
-        i++;
-        continue;
-      }
-      let node = 0;
-      let longest: string | undefined;
-      for (let j = i; j < s.length; j++) {
-        node = trie.child(node, s.charCodeAt(j));
-        if (node < 0) break;
-        const w = trie.words[node];
-        if (w !== undefined) longest = w;
-      }
-      if (longest === undefined) {
-        i++;
-        continue;
-      }
-      found.add(longest);
-      for (const v of inside.get(longest) ?? []) found.add(v);
-      i += longest.length;
+  // Code units that start some keyword, one bit each (8 KB: stays in cache): most positions of a text start no
+  // keyword and cost one bit test.
+  const startBits = new Uint32Array(2048);
+  for (const w of words) startBits[w.charCodeAt(0) >>> 5]! |= 1 << (w.charCodeAt(0) & 31);
+  // The same for the first two units of the longer keywords (hashed to 16 bits: a clash only costs a walk), and the
+  // one-unit keywords: most starts go no further than their second unit, and cost a second bit test, not a walk.
+  const pairBits = new Uint32Array(2048);
+  const singleBits = new Uint32Array(2048);
+  for (const w of words) {
+    const c = w.charCodeAt(0);
+    if (w.length === 1) singleBits[c >>> 5]! |= 1 << (c & 31);
+    else {
+      const h = pairHash(c, w.charCodeAt(1));
+      pairBits[h >>> 5]! |= 1 << (h & 31);
     }
+  }
+  const wordIndex = new Map(words.map((w, i) => [w, i]));
+  const insideOf = words.map((w) => (inside.get(w) ?? []).map((v) => wordIndex.get(v) as number));
+  const nodeWord = new Int32Array(trie.words.length).fill(-1);
+  trie.words.forEach((w, node) => {
+    if (w !== undefined) nodeWord[node] = wordIndex.get(w) as number;
+  });
+  const seen = new Uint8Array(words.length);
+  return (parts: readonly string[]) => {
+    if (words.length === 0) return [];
+    // The text as the keywords were written: NFKC, lowercase, no whitespace (into a reused code-unit buffer).
+    const n = foldForMatch(parts);
+    const s = matchBuf;
+    const found: number[] = [];
+    const note = (w: number) => {
+      if (seen[w] === 0) {
+        seen[w] = 1;
+        found.push(w);
+      }
+    };
+    // Leftmost-longest, non-overlapping: at each position take the longest keyword starting there, then skip past it.
+    for (let i = 0; i < n; ) {
+      const c = s[i] as number;
+      if ((((startBits[c >>> 5] as number) >>> (c & 31)) & 1) === 0) {
+        i++;
+        continue;
+      }
+      const h = i + 1 < n ? pairHash(c, s[i + 1] as number) : -1;
+      if (h < 0 || (((pairBits[h >>> 5] as number) >>> (h & 31)) & 1) === 0) {
+        // No keyword of two or more units starts here: only a one-unit keyword can.
+        if ((((singleBits[c >>> 5] as number) >>> (c & 31)) & 1) === 0) {
+          i++;
+          continue;
+        }
+        const single = nodeWord[trie.child(0, c)] as number;
+        note(single);
+        for (const v of insideOf[single] as number[]) note(v);
+        i += 1;
+        continue;
+      }
+      let node = trie.child(0, c);
+      let longest = nodeWord[node] as number;
+      for (let j = i + 1; j < n; j++) {
+        node = trie.child(node, s[j] as number);
+        if (node < 0) break;
+        const w = nodeWord[node] as number;
+        if (w >= 0) longest = w;
+      }
+      if (longest < 0) {
+        i++;
+        continue;
+      }
+      note(longest);
+      for (const v of insideOf[longest] as number[]) note(v);
+      i += (words[longest] as string).length;
+    }
+    // First seen first, as the set of strings did (the order of `matched`).
     const hits = new Map<string, KeywordHit>();
-    for (const w of found) {
+    for (const wi of found) {
+      seen[wi] = 0;
+      const w = words[wi] as string;
       for (const leaf of owner.get(w) ?? []) {
         const h = hits.get(leaf.code) ?? { leaf, score: 0, matched: [] };
         h.score += w.length;
@@ -230,7 +318,7 @@ function isModel(x: unknown): x is TextModel {
 export function createClassifier(opts: ClassifierOptions): Classifier {
   const index = indexTaxonomy(opts.taxonomy);
   const model = opts.model === undefined ? undefined : isModel(opts.model) ? opts.model : loadModel(opts.model);
-  const match = createKeywordMatcher(index);
+  const matchParts = compileKeywords(index);
   const strongScore = opts.strongScore ?? 4;
   const modelOverride = opts.modelOverride ?? 0.85;
   const nAlt = opts.alternatives ?? 3;
@@ -273,10 +361,9 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
         });
       }
     }
-    const text = [input.title, input.text]
-      .filter((s): s is string => typeof s === 'string' && s.trim() !== '')
-      .join('\n');
-    const hits = match(text);
+    const parts = [input.title, input.text].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
+    const text = parts.join('\n');
+    const hits = matchParts(parts);
     const top = hits[0];
     const strong = top !== undefined && top.score >= strongScore;
 
@@ -298,7 +385,6 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
 
     const p = model.probabilities(text);
     const labels = model.labels;
-    const pOf = new Map(labels.map((l, i) => [l, p[i] as number]));
     /** The leaf a label stands for in this text: its best keyword hit, else its default leaf. */
     const leafFor = (label: string): { leaf?: Category; hit?: KeywordHit } => {
       for (const h of hits) if (labelsOf(h.leaf.code).includes(label)) return { leaf: h.leaf, hit: h };
@@ -338,6 +424,8 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
     ];
     const keywordRule = (hit: KeywordHit, forced = false): ClassifyResult => {
       const covering = labelsOf(hit.leaf.code);
+      // Built here: only a keyword rule reads the model's probabilities by label.
+      const pOf = new Map(labels.map((l, i) => [l, p[i] as number]));
       const pCover = covering.reduce((m, l) => m + (pOf.get(l) ?? 0), 0);
       const runnerUp = hits.find((h) => h !== hit)?.score ?? 0;
       return finish({

@@ -7,6 +7,7 @@
  * ("和平路12号水管爆了"), which lets a report with coordinates only meet one with a typed address.
  */
 
+import { nfkcLower, nfkcLowerJoined } from '../text/fold.ts';
 import { codePointAt, isSeparator } from './text.ts';
 
 const CN_DIGIT: Record<string, number> = {
@@ -54,7 +55,12 @@ const NOISE = /(斜对面|对面|门口|门前|附近|旁边|周边|周围|一�
 const NUMERAL_BEFORE_UNIT = /([零〇一二两三四五六七八九十百千]+)(?=号楼|号|栋|幢|座|单元|室|层|楼|期|组)/g;
 
 export function normalizeAddress(text: string): string {
-  let t = text.normalize('NFKC').toLowerCase();
+  return normalizeFolded(nfkcLower(text), text);
+}
+
+/** `normalizeAddress(text)` given `t = nfkcLower(text)` (a clause cut from folded text is folded already). */
+function normalizeFolded(folded: string, text: string): string {
+  let t = folded;
   // Each step runs only when the characters it acts on are there (a clause of free text rarely needs more than one).
   if (t.includes('#')) t = t.replace(/(\d+)\s*#\s*(?:楼)?/g, '$1栋');
   if (hasSeparator(t))
@@ -100,7 +106,7 @@ const EN_ABBR: [RegExp, string][] = [
 ];
 
 function normalizeEnglishAddress(text: string): string {
-  let t = text.normalize('NFKC').toLowerCase().split(',')[0] ?? '';
+  let t = nfkcLower(text).split(',')[0] ?? '';
   t = t.replace(/[^\w\s-]/g, ' ').replace(/\b(\d+)(st|nd|rd|th)\b/g, '$1');
   for (const [re, s] of EN_ABBR) t = t.replace(re, s);
   return t.replace(/\s+/g, ' ').trim();
@@ -149,7 +155,7 @@ export const MAX_PLACE_KEYS = 4;
  * `r:` a road (weak: only with more similar text), `en:` house number + street.
  */
 export function placeKeys(address: string, opts: { fromText?: boolean } = {}): string[] {
-  if (opts.fromText) return textPlaceKeys(address);
+  if (opts.fromText) return textPlaceKeys(address.normalize('NFKC'));
   const t = normalizeAddress(address);
   if (!t) return [];
   if (!/[\u4e00-\u9fff]/.test(t)) {
@@ -217,11 +223,14 @@ const TEXT_ESTATE_RE = new RegExp(`(${HAN2}(?:${STRONG_ESTATE}))`);
  * Keys found in free text, clause by clause (punctuation stays a boundary, so "水管爆了，路面" never reads as a road):
  * building, door, crossing, estates with a strong suffix, and the first road named (not 马路/道路/走路).
  */
-function textPlaceKeys(text: string): string[] {
+/**
+ * The keys of a text given in NFKC, or in NFKC and lowercase (`lowered`: its clauses are then folded already, as a
+ * piece of a folded text is; see `textPlaceKeysOf`).
+ */
+function textPlaceKeys(unified: string, lowered = false): string[] {
   const keys: string[] = [];
   const roads: string[] = [];
-  const nfkc = text.normalize('NFKC');
-  const folded = nfkc.includes('#') ? nfkc.replace(/(\d+)\s*#\s*(?:楼)?/g, '$1栋') : nfkc;
+  const folded = unified.includes('#') ? unified.replace(/(\d+)\s*#\s*(?:楼)?/g, '$1栋') : unified;
   // Clauses are the runs between separators ([\s\p{P}\p{S}]). Most clauses of a message name no place: without one
   // of PLACE_CHAR_RE's characters no pattern below can match (normalizeAddress only removes characters, turns
   // numerals into digits and 号楼/幢 into 栋). So the search jumps from one such character to the next and cuts out
@@ -244,7 +253,7 @@ function textPlaceKeys(text: string): string[] {
     }
     PLACE_CHAR_RE.lastIndex = end;
     const clause = folded.slice(start, end);
-    const t = normalizeAddress(clause);
+    const t = lowered ? normalizeFolded(clause, clause) : normalizeAddress(clause);
     if (!/[\u4e00-\u9fff]/.test(t)) continue;
     const precise = precisePlaces(t).filter((k) => !FUNCTION_CHARS.test(k));
     keys.push(...precise);
@@ -257,6 +266,18 @@ function textPlaceKeys(text: string): string[] {
   }
   // Road keys go last: the precise keys of later clauses matter more than the road of the first.
   return [...new Set([...keys, ...roads])].slice(0, MAX_PLACE_KEYS);
+}
+
+/**
+ * `placeKeys(parts.join(' '), { fromText: true })`, from the text already folded to lowercase (the sketch folds the
+ * same parts, and remembers them). Every key is cut from `normalizeAddress(clause)`, which lowercases anyway, and
+ * lowercasing changes no separator, digit or `#`, so the clauses and keys are the same; except around a Greek sigma,
+ * whose lowercase depends on the characters after it (σ or ς): such a text takes the NFKC path.
+ */
+export function textPlaceKeysOf(parts: readonly string[]): string[] {
+  const lower = nfkcLowerJoined(parts, ' ');
+  if (lower.includes('σ') || lower.includes('ς')) return textPlaceKeys(parts.join(' ').normalize('NFKC'));
+  return textPlaceKeys(lower, true);
 }
 
 /** A key that names a whole road: a weaker match than a door, a building or a crossing. */

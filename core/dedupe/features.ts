@@ -6,7 +6,8 @@
  */
 import { hash } from 'node:crypto';
 import { maskText } from '../privacy.ts';
-import { placeKeys as addressPlaceKeys, MAX_PLACE_KEYS } from './address.ts';
+import { nfkc } from '../text/fold.ts';
+import { placeKeys as addressPlaceKeys, MAX_PLACE_KEYS, textPlaceKeysOf } from './address.ts';
 import { type DedupeConfig, settingsFor } from './config.ts';
 import { cellsWithin, encodeCell, precisionForRadius } from './geo.ts';
 import type { GroupResolver } from './groups.ts';
@@ -59,7 +60,7 @@ function citizenDigest(kind: string, id: string): string {
 export function citizenKeysOf(c: DedupeReport['citizen']): string[] {
   const keys: string[] = [];
   if (c?.phone) {
-    let digits = c.phone.normalize('NFKC').replace(/\D/g, '');
+    let digits = nfkc(c.phone).replace(/\D/g, '');
     if (digits.length === 13 && digits.startsWith('86')) digits = digits.slice(2);
     if (digits.length >= 5) keys.push(citizenDigest('tel', digits));
   }
@@ -87,7 +88,7 @@ const validCoord = (lat?: number, lon?: number): boolean =>
 function placeKeysOf(address: string | undefined, title: string, text: string): string[] {
   const keys = address ? addressPlaceKeys(address) : [];
   if (keys.length >= MAX_PLACE_KEYS) return keys.slice(0, MAX_PLACE_KEYS);
-  for (const k of addressPlaceKeys(`${title} ${text}`, { fromText: true })) {
+  for (const k of textPlaceKeysOf([title, text])) {
     if (!keys.includes(k)) keys.push(k);
     if (keys.length >= MAX_PLACE_KEYS) break;
   }
@@ -97,29 +98,31 @@ function placeKeysOf(address: string | undefined, title: string, text: string): 
 export function prepareReport(report: DedupeReport, config: DedupeConfig, groups: GroupResolver): ReportFeatures {
   const title = report.title ?? '';
   const g = groups.resolve({ category: report.category, title, text: report.text });
-  const norm = normalizeText(`${title} ${report.text}`, config.text.stopPhrases);
+  const norm = normalizeText([title, report.text], config.text.stopPhrases);
   const sketch = sketchOfText(norm, config.text.permutations, config.text.maxExactShingles);
   const citizenKeys = citizenKeysOf(report.citizen);
   const loc = report.location;
   const hasCoords = validCoord(loc?.lat, loc?.lon);
   const who = citizenKeys[0] ?? `anon:${report.channel ?? ''}`;
-  return {
-    id: report.id,
-    at: toEpochMs(report.receivedAt),
-    ...(report.channel ? { channel: report.channel } : {}),
-    ...(report.channelMessageId ? { channelMessageId: report.channelMessageId } : {}),
-    group: g.group,
-    ...(g.root ? { root: g.root } : {}),
-    ...(g.category ? { category: g.category } : {}),
-    ...(hasCoords ? { lat: loc!.lat!, lon: loc!.lon! } : {}),
-    placeKeys: placeKeysOf(loc?.address, title, report.text),
-    citizenKeys,
-    reporterKey: citizenKeys[0] ?? `anon:${report.id}`,
-    sketch,
-    contentHash: hash64hex(`${who}\n${norm}`),
-    // Shown to agents in duplicate suggestions and kept in the index: phone numbers and emails masked.
-    title: maskText((title || report.text).replace(/\s+/g, ' ')).slice(0, 60),
-  };
+  // Fields in the order the earlier spread literal gave them (optional ones only when set).
+  const f = { id: report.id, at: toEpochMs(report.receivedAt) } as ReportFeatures;
+  if (report.channel) f.channel = report.channel;
+  if (report.channelMessageId) f.channelMessageId = report.channelMessageId;
+  f.group = g.group;
+  if (g.root) f.root = g.root;
+  if (g.category) f.category = g.category;
+  if (hasCoords) {
+    f.lat = loc!.lat!;
+    f.lon = loc!.lon!;
+  }
+  f.placeKeys = placeKeysOf(loc?.address, title, report.text);
+  f.citizenKeys = citizenKeys;
+  f.reporterKey = citizenKeys[0] ?? `anon:${report.id}`;
+  f.sketch = sketch;
+  f.contentHash = hash64hex(`${who}\n${norm}`);
+  // Shown to agents in duplicate suggestions and kept in the index: phone numbers and emails masked.
+  f.title = maskText((title || report.text).replace(/\s+/g, ' ')).slice(0, 60);
+  return f;
 }
 
 /** The index entry a report writes for `caseId`. */

@@ -8,6 +8,7 @@
  * burst-main incident.
  */
 import type { Category, Taxonomy } from '../taxonomy/types.ts';
+import { nfkcLowerJoined } from '../text/fold.ts';
 import type { DedupeConfig } from './config.ts';
 
 export interface ReportGroup {
@@ -74,13 +75,16 @@ export function createGroupResolver(config: DedupeConfig, taxonomy?: Taxonomy): 
   }
 
   // Every keyword by its first UTF-16 unit: one pass over the text finds them all (the same counts as an indexOf
-  // loop per keyword: non-overlapping occurrences, at most 3 each).
+  // loop per keyword: non-overlapping occurrences, at most 3 each). A bit per unit says whether any keyword starts
+  // with it (8 KB, stays in cache): the map is read only at those positions.
   const keywords: { leaf: number; k: string; weight: number }[] = [];
   const byFirst = new Map<number, number[]>();
+  const firstBits = new Uint32Array(2048);
   leaves.forEach((leaf, li) => {
     for (const k of leaf.keywords) {
       const id = keywords.push({ leaf: li, k, weight: k.length * leaf.weight }) - 1;
       const first = k.charCodeAt(0);
+      firstBits[first >>> 5]! |= 1 << (first & 31);
       const list = byFirst.get(first);
       if (list) list.push(id);
       else byFirst.set(first, [id]);
@@ -91,14 +95,14 @@ export function createGroupResolver(config: DedupeConfig, taxonomy?: Taxonomy): 
   const scores = new Float64Array(leaves.length);
 
   function byKeywords(title: string, text: string): ReportGroup | undefined {
-    const t = `${title}\n${title}\n${text}`.normalize('NFKC').toLowerCase();
+    const t = nfkcLowerJoined([title, title, text], '\n');
     hits.fill(0);
     nextFrom.fill(0);
     scores.fill(0);
     for (let i = 0; i < t.length; i++) {
-      const ids = byFirst.get(t.charCodeAt(i));
-      if (ids === undefined) continue;
-      for (const id of ids) {
+      const c = t.charCodeAt(i);
+      if (((firstBits[c >>> 5]! >>> (c & 31)) & 1) === 0) continue;
+      for (const id of byFirst.get(c) as number[]) {
         if ((hits[id] as number) >= 3 || i < (nextFrom[id] as number)) continue;
         const kw = keywords[id] as { leaf: number; k: string; weight: number };
         if (!t.startsWith(kw.k, i)) continue;

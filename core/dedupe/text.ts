@@ -8,6 +8,8 @@
  * Pure and deterministic: the same text gives the same sketch on every machine (no Math.random, no native code).
  */
 
+import { nfkcLower, nfkcLowerJoined } from '../text/fold.ts';
+
 /** 32-bit finalizer of MurmurHash3: a bijection on uint32, so `fmix32(h ^ seed)` is a cheap seeded permutation. */
 export function fmix32(h: number): number {
   let x = h >>> 0;
@@ -96,6 +98,8 @@ const separatorTable = new Uint8Array(0x10000);
 
 /** Whether a code point is punctuation, a symbol or whitespace (`[\p{P}\p{S}\s]`), from a table after first sight. */
 export function isSeparator(cp: number): boolean {
+  // CJK unified ideographs are letters: no table read (its lines for 20,000 ideographs do not stay in cache).
+  if (cp >= 0x4e00 && cp <= 0x9fff) return false;
   if (cp > 0xffff) return SEPARATOR_RE.test(String.fromCodePoint(cp));
   const known = separatorTable[cp]!;
   if (known !== 0) return known === 1;
@@ -123,7 +127,7 @@ export function collapseSeparators(s: string): string {
     const c = s.charCodeAt(i);
     const cp = c >= 0xd800 && c <= 0xdbff ? codePointAt(s, i) : c;
     const w = cp > 0xffff ? 2 : 1;
-    const known = cp <= 0xffff ? separatorTable[cp]! : 0;
+    const known = cp >= 0x4e00 && cp <= 0x9fff ? 2 : cp <= 0xffff ? separatorTable[cp]! : 0;
     if (known === 1 || (known === 0 && isSeparator(cp))) {
       if (i > start) out = out === '' ? s.slice(start, i) : `${out} ${s.slice(start, i)}`;
       start = i + w;
@@ -135,18 +139,38 @@ export function collapseSeparators(s: string): string {
   return out;
 }
 
+const anyOfCache = new WeakMap<readonly string[], { phrases: string[]; re: RegExp }>();
+
+/** A pattern matching any of the (non-empty) phrases, cached per list (and rebuilt if the list was changed since). */
+function anyOf(phrases: readonly string[]): RegExp {
+  const cached = anyOfCache.get(phrases);
+  if (cached && cached.phrases.length === phrases.length && cached.phrases.every((p, i) => p === phrases[i]))
+    return cached.re;
+  const alts = phrases.filter((p) => p !== '').map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+  const re = alts.length > 0 ? new RegExp(alts.join('|')) : /(?!)/;
+  anyOfCache.set(phrases, { phrases: [...phrases], re });
+  return re;
+}
+
 /**
  * Full-width → half-width (NFKC), lowercase, links/emails/phone digits removed, punctuation → one space,
  * and the given boilerplate phrases (尊敬的领导, 您好 ...) removed. Keeps CJK, letters and short numbers (door numbers).
+ * An array of parts is normalized as the parts joined by one space.
  */
-export function normalizeText(input: string, stopPhrases: readonly string[] = []): string {
-  let t = input.normalize('NFKC').toLowerCase();
+export function normalizeText(input: string | readonly string[], stopPhrases: readonly string[] = []): string {
+  // Parts (title, text) are the text they make joined by a space, folded part by part (see `nfkcLowerJoined`).
+  let t = typeof input === 'string' ? nfkcLower(input) : nfkcLowerJoined(input, ' ');
   // Each pattern needs a literal that is rare in a message: look for it before running the pattern.
   if (t.includes('_x000')) t = t.replace(ARTIFACT_RE, ' ');
   if (t.includes('http') || t.includes('www.')) t = t.replace(URL_RE, ' ');
   if (t.includes('@')) t = t.replace(EMAIL_RE, ' ');
   t = t.replace(PHONE_RE, ' ');
-  for (const p of stopPhrases) if (p && t.includes(p)) t = t.split(p).join(' ');
+  // One pass tells whether any phrase is there at all (most short reports hold none); removing one only ever leaves
+  // a space, so a text holding none before the loop below would go through it unchanged.
+  if (stopPhrases.length > 0 && anyOf(stopPhrases).test(t)) {
+    // `replaceAll` with a string: the same non-overlapping occurrences, left to right, as split(p).join(' ').
+    for (const p of stopPhrases) if (p && t.includes(p)) t = t.replaceAll(p, ' ');
+  }
   return collapseSeparators(t);
 }
 

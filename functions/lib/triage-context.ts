@@ -53,9 +53,14 @@ export function deadlinesFor(c: Case, category: Category | undefined): Record<st
   }
 }
 
+/** The last instant asked for and its Shanghai ISO form: triage asks for one `now` many times in a row. */
+let lastNow = { ms: Number.NaN, iso: '' };
+
 export function triageContext(now: Date): TriageContext {
   const { classify, categories } = load();
-  return { classify, categories, departments: defaultDepartments, now: toShanghaiIso(now), deadlinesFor };
+  const ms = now.getTime();
+  if (ms !== lastNow.ms) lastNow = { ms, iso: toShanghaiIso(now) };
+  return { classify, categories, departments: defaultDepartments, now: lastNow.iso, deadlinesFor };
 }
 
 export { departmentName } from '#core/taxonomy/defaults.ts';
