@@ -8,16 +8,16 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { normalizeIntake } from '#core/intake/normalize.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { buildTopology, type FunctionSpec } from '#core/topology.ts';
 import { ALL_PORTS, type BundlePorts, bundlePortsOf, lambdaEsbuildOptions, portsForEntry } from '#infra/bundling.ts';
-import { type BundleLambdaOptions, bundleLambda, LAMBDA_PLUGINS } from '#infra/bundling-build.ts';
+import { type BundleLambdaOptions, bundleLambda, LAMBDA_PLUGINS, staticClosure } from '#infra/bundling-build.ts';
 import { bundleDir, contributions, PROJECT_ROOT, sdkBytes } from '../scripts/bundle.ts';
 import { httpEvent, startBenchAws } from './harness.ts';
 import { kB, median } from './measure.ts';
@@ -29,15 +29,27 @@ const TARGET_MS = 100;
 
 interface Built {
   file: string;
+  /** The entry and the chunks it imports statically (what the import alone loads). */
   bytes: number;
+  /** Every JavaScript file of the asset (entry and lazy chunks), without source maps. */
+  totalBytes: number;
+  /** gzip of the entry and its static chunks. */
   gzipBytes: number;
   metafile: Metafile;
 }
 
-/** The bundle of `f` into `<dir>/index.mjs` (+ map), as CDK's asset folder; default options: as deployed. */
+/** The bundle of `f` into `<dir>/index.mjs` (+ map, + `chunks/`), as CDK's asset folder; default options: as deployed. */
 async function buildFunction(f: FunctionSpec, dir: string, opts: BundleLambdaOptions): Promise<Built> {
   const b = await bundleLambda(f.entry, join(dir, 'index.mjs'), opts);
-  return { ...b, gzipBytes: gzipSync(readFileSync(b.file)).length };
+  const cwd = PROJECT_ROOT;
+  const gzipBytes = staticClosure(b.metafile, b.file, cwd).reduce((n, x) => n + gzipSync(readFileSync(x)).length, 0);
+  return { file: b.file, bytes: b.bytes, totalBytes: b.totalBytes, gzipBytes, metafile: b.metafile };
+}
+
+/** Bytes of the files a run loaded (entry and chunks, from the child's own list), or the static closure. */
+function loadedBytes(loaded: readonly string[] | undefined, fallback: number): number {
+  if (!loaded?.length) return fallback;
+  return loaded.reduce((n, url) => n + statSync(fileURLToPath(url)).size, 0);
 }
 
 /** What-if builds of a few functions, beside the deployed one (key, label, options from the function's spec). */
@@ -45,7 +57,12 @@ const VARIANTS: [string, string, (f: FunctionSpec, deployed: BundlePorts) => Bun
   [
     'before',
     'before #12: default credential chain, event streams, every client, SDK as published',
-    () => ({ aliases: {}, ports: ALL_PORTS, plugins: false }),
+    () => ({ aliases: {}, ports: ALL_PORTS, plugins: false, lazy: false }),
+  ],
+  [
+    'one-file',
+    'one file: the same source without code splitting (each import() target inlined)',
+    (_f, ports) => ({ ports, lazy: false }),
   ],
   ['no-plugins', 'without the SDK plugins (schema keys, package info)', (_f, ports) => ({ ports, plugins: false })],
   ['sdk-external', 'SDK from the runtime', (_f, ports) => ({ externalSdk: true, ports })],
@@ -76,8 +93,20 @@ try {
   }
 } catch (e) { status = 'threw: ' + String(e && e.message || e).slice(0, 80); }
 const t2 = performance.now();
+const c2 = process.cpuUsage(c0);
+// Which files of the bundle the import and the first event loaded (entry, static and lazy chunks): asked of the
+// inspector only now, after the timings (enabling the debugger lists every script parsed so far).
+const { Session } = await import('node:inspector/promises');
+const session = new Session();
+session.connect();
+const loaded = new Set();
+const root = new URL('.', bundle).href;
+session.on('Debugger.scriptParsed', (m) => { if (m.params.url.startsWith(root)) loaded.add(m.params.url); });
+await session.post('Debugger.enable');
+await session.post('Debugger.disable');
+session.disconnect();
 writeFileSync(outFile, JSON.stringify({ bootMs: t0, importMs: t1 - t0, importCpuMs: (c1.user + c1.system) / 1000,
-  firstMs: t2 - t1, status }));
+  firstMs: t2 - t1, firstCpuMs: (c2.user + c2.system - c1.user - c1.system) / 1000, status, loaded: [...loaded] }));
 process.exit(0);
 `;
 
@@ -87,7 +116,11 @@ interface Run {
   /** CPU time of the import (all threads): less sensitive than wall time to other load on the machine. */
   importCpuMs: number;
   firstMs: number;
+  /** CPU time of the first event in the child (the emulators run in this process, not counted). */
+  firstCpuMs: number;
   status: string;
+  /** `file:` URLs of the bundle's files the import and the first event loaded. */
+  loaded?: string[];
 }
 
 function runOnce(bundle: string, eventFile: string, outFile: string, env: Record<string, string>): Promise<Run> {
@@ -119,7 +152,7 @@ function withAuth(e: Record<string, unknown>, sub: string, group: string): Recor
 const WECHAT_TOKEN = 'coldstart-token';
 
 /** A first event per function: what it most often answers, or the cheapest real request where setup would be long. */
-function sampleEvent(f: FunctionSpec, dataDir: string, round: number): { event: unknown; what: string } {
+export function sampleEvent(f: FunctionSpec, dataDir: string, round: number): { event: unknown; what: string } {
   const body = {
     title: '路灯不亮',
     text: '和平路88号门口的路灯坏了一个星期，晚上很黑，请尽快维修。',
@@ -373,7 +406,9 @@ function sampleEvent(f: FunctionSpec, dataDir: string, round: number): { event: 
 
 const suite: BenchSuite = async ({ quick }) => {
   const topology = buildTopology(defaultDepartments);
-  const functions = topology.functions;
+  // `COLDSTART_ONLY=sweep,notify npm run bench -- coldstart`: measure only these functions (while working on them).
+  const only = (process.env.COLDSTART_ONLY ?? '').split(',').filter(Boolean);
+  const functions = topology.functions.filter((f) => only.length === 0 || only.includes(f.id));
   const out = bundleDir('cityloop-coldstart-');
   const runs = quick ? 2 : 3;
   try {
@@ -382,7 +417,9 @@ const suite: BenchSuite = async ({ quick }) => {
     symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
     // As CDK builds them: one bundle per function (functions sharing an entry get the union of their ports, which
     // is what infra/function.ts does unless the stack passes a function's own).
-    const deployedPorts = new Map(functions.map((f) => [f.id, portsForEntry(f.entry, functions, PROJECT_ROOT)]));
+    const deployedPorts = new Map(
+      topology.functions.map((f) => [f.id, portsForEntry(f.entry, topology.functions, PROJECT_ROOT)]),
+    );
     const bundled = new Map<string, Built>();
     for (const f of functions) {
       bundled.set(f.id, await buildFunction(f, join(out, 'deployed', f.id), { ports: deployedPorts.get(f.id)! }));
@@ -432,7 +469,7 @@ const suite: BenchSuite = async ({ quick }) => {
       const whatOf = new Map<string, string>();
       // Fresh events each round (WeChat refuses a nonce twice).
       const writeEvents = (round: number) => {
-        for (const f of functions) {
+        for (const f of topology.functions) {
           const s = sampleEvent(f, aws.dataDir, round);
           whatOf.set(f.id, s.what);
           writeFileSync(join(events, `${f.id}.json`), JSON.stringify(s.event));
@@ -440,8 +477,8 @@ const suite: BenchSuite = async ({ quick }) => {
       };
       const result = join(out, 'results', 'run.json');
       const times = new Map<string, Run[]>();
-      const measure = async (key: string, file: string, eventId: string) => {
-        const r = await runOnce(file, join(events, `${eventId}.json`), result, env);
+      const measure = async (key: string, file: string, eventId: string, runEnv = env) => {
+        const r = await runOnce(file, join(events, `${eventId}.json`), result, runEnv);
         times.set(key, [...(times.get(key) ?? []), r]);
       };
       // Rounds interleaved, so machine load hits every bundle alike (the bundles were just written: in the file cache).
@@ -450,6 +487,9 @@ const suite: BenchSuite = async ({ quick }) => {
         for (const f of functions) await measure(f.id, bundled.get(f.id)!.file, f.id);
         for (const f of compared) {
           for (const v of variants) await measure(`${f.id} (${v.key})`, v.built.get(f.id)!.file, f.id);
+          // The deployed bundle in a process without `--enable-source-maps` (what the NODE_OPTIONS of
+          // infra/function.ts costs: Node reads each loaded file's map as it loads it).
+          await measure(`${f.id} (no-maps)`, bundled.get(f.id)!.file, f.id, { ...env, NODE_OPTIONS: '' });
         }
         await measure('floor', floorFile, 'web-requests');
       }
@@ -459,38 +499,46 @@ const suite: BenchSuite = async ({ quick }) => {
       const bestRun = (key: string): Run => [...(times.get(key) ?? [])].sort((a, b) => total(a) - total(b))[0]!;
       const best = (key: string, pick: (r: Run) => number) => pick(bestRun(key));
 
+      /** Bytes the first event of `key` needed loaded: entry, static and lazy chunks (the most any run loaded). */
+      const used = (key: string, b: Built) =>
+        Math.max(...(times.get(key) ?? []).map((r) => loadedBytes(r.loaded, b.bytes)));
       const rows = functions.map((f) => {
         const b = bundled.get(f.id)!;
         const t = best(f.id, total);
-        const ok = b.bytes <= TARGET_BYTES && t <= TARGET_MS;
+        const bytes = used(f.id, b);
+        const ok = bytes <= TARGET_BYTES && t <= TARGET_MS;
         return [
           f.id,
           `${f.memoryMb} MB`,
-          kB(b.bytes),
+          kB(bytes),
+          kB(b.totalBytes),
           kB(b.gzipBytes),
-          `${Math.round((sdkBytes(b.metafile) / b.bytes) * 100)}%`,
+          `${Math.round((sdkBytes(b.metafile) / b.totalBytes) * 100)}%`,
           best(f.id, (r) => r.importMs).toFixed(0),
           median((times.get(f.id) ?? []).map((r) => r.importCpuMs)).toFixed(0),
           best(f.id, (r) => r.firstMs).toFixed(0),
+          median((times.get(f.id) ?? []).map((r) => r.firstCpuMs)).toFixed(0),
           t.toFixed(0),
           med(f.id, total).toFixed(0),
           `${whatOf.get(f.id)} → ${times.get(f.id)?.[0]?.status ?? '?'}`,
           ok ? 'met' : 'MISSED',
         ];
       });
-      const sizes = functions.map((f) => bundled.get(f.id)!.bytes);
+      const sizes = functions.map((f) => used(f.id, bundled.get(f.id)!));
       const totals = functions.map((f) => best(f.id, total));
       const perFunction: BenchTable = {
         title: `Cold start per function: bundle built like CDK, fresh Node ${process.version} process (best of ${runs})`,
         columns: [
           'function',
           'memory',
-          'bundle',
-          'gzip',
-          'AWS SDK share',
+          'loaded by import + first event',
+          'asset (all chunks)',
+          'gzip (import)',
+          'AWS SDK share (asset)',
           'import ms',
           'import CPU ms (median)',
           'first event ms',
+          'first event CPU ms (median)',
           'import + first ms',
           `median of ${runs}`,
           'first event → answer',
@@ -502,6 +550,10 @@ const suite: BenchSuite = async ({ quick }) => {
             'map, AWS SDK bundled with the Lambda aliases, the clients of the spec), into a temp folder. The child process runs with NODE_OPTIONS=--enable-source-maps as deployed, env pointing ' +
             'at the local emulators (blobs and outbox as files); times are from the start of the import to the first ' +
             `answer, without Node's own boot (median ${median(functions.flatMap((f) => (times.get(f.id) ?? []).map((r) => r.bootMs))).toFixed(0)} ms here).`,
+          'Sizes: the asset is the entry `index.mjs` and its lazy `chunks/` (code splitting, infra/bundling.ts). "Loaded by ' +
+            'import + first event" counts every file of the asset the child process had parsed by the time it answered ' +
+            '(asked of the inspector after the timings), so a lazy chunk the first event needs is counted; that is the ' +
+            'figure held to the 250 kB target. The gzip column is of the entry and its static chunks.',
           'One full core here; on Lambda the CPU share grows with the memory setting, so a 512 MB function starts slower ' +
             'than these figures. First-event times include the first connection to each emulator. Wall times grow with ' +
             'other load on the machine (see its load average above); the import CPU time much less so.',
@@ -545,8 +597,15 @@ const suite: BenchSuite = async ({ quick }) => {
         med(key, total).toFixed(0),
       ];
       const tradeRows = compared.flatMap((f) => [
-        row(`${f.id}, as deployed`, bundled.get(f.id)!.bytes, f.id),
-        ...variants.map((v) => row(`${f.id}, ${v.label}`, v.built.get(f.id)!.bytes, `${f.id} (${v.key})`)),
+        row(`${f.id}, as deployed`, used(f.id, bundled.get(f.id)!), f.id),
+        ...variants.map((v) =>
+          row(`${f.id}, ${v.label}`, used(`${f.id} (${v.key})`, v.built.get(f.id)!), `${f.id} (${v.key})`),
+        ),
+        row(
+          `${f.id}, as deployed but run without --enable-source-maps`,
+          used(`${f.id} (no-maps)`, bundled.get(f.id)!),
+          `${f.id} (no-maps)`,
+        ),
       ]);
       tradeRows.push(row('floor: one DynamoDBClient + one GetItem, nothing else', floorSize, 'floor'));
       const tradeOff: BenchTable = {
@@ -569,7 +628,11 @@ const suite: BenchSuite = async ({ quick }) => {
             'functions/lib/runtime.ts tests (functions sharing an entry, web-requests and web-citizen, get the union); ' +
             'and two esbuild plugins on SDK files: operation schemas keyed by literals so unused shapes are dropped, ' +
             'package.json reduced to name and version.',
-          'before #12: the same entry with the published SDK (no aliases, no plugins) and every client.',
+          'before #12: the same entry with the published SDK (no aliases, no plugins), every client, in one file.',
+          'one file: as deployed but without code splitting, so every client of the spec and every rarely used path ' +
+            '(photos, S3 presigning, the citizen view, the case service of a reply) is loaded and compiled at import. ' +
+            'Without --enable-source-maps: the deployed files in a process without the NODE_OPTIONS infra/function.ts ' +
+            'sets (stack traces would then point into the minified bundle).',
           'SDK from the runtime: `@aws-sdk/*` and `@smithy/*` left out and loaded from node_modules (on Lambda, the ' +
             "runtime's own copy, whose version the deployment does not pin): Node then loads the SDK file by file.",
           "its own spec's clients: what the function would weigh if infra/stack.ts passed `ports: bundlePortsOf(spec)`.",

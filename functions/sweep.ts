@@ -5,7 +5,8 @@
  */
 import middy from '@middy/core';
 import { defaultCalendar } from '#core/calendar/default.ts';
-import { defaultSlaEnv } from '#core/sla/case-sla.ts';
+import { defaultSlaEnv, type SlaEnv } from '#core/sla/case-sla.ts';
+import { defaultPolicyBook } from '#core/sla/policy.ts';
 import { runSlaSweep } from '#core/sla/sweep-task.ts';
 import { departmentName } from '#core/taxonomy/defaults.ts';
 import { SLA_METRICS_NAMESPACE } from '#core/topology.ts';
@@ -27,6 +28,19 @@ export function registerSweep(name: string, run: SweepTask): void {
   if (!tasks.some((t) => t.name === name)) tasks.push({ name, run });
 }
 
+/** `defaultSlaEnv()`, each part built on its first read (each is built once per process anyway). */
+const lazySlaEnv: SlaEnv = {
+  get calendar() {
+    return defaultCalendar();
+  },
+  get book() {
+    return defaultPolicyBook();
+  },
+  get categories() {
+    return defaultSlaEnv().categories;
+  },
+};
+
 registerSweep('sla', async (now) => {
   const rt = getRuntime();
   const result = await runSlaSweep(
@@ -40,8 +54,12 @@ registerSweep('sla', async (now) => {
     },
     now,
     {
-      coveredUntil: defaultCalendar().coveredUntil,
-      env: defaultSlaEnv(),
+      // Read only for a provisional deadline or a recompute: built then (the shipped calendar and the policy book
+      // with all its combinations checked take ~20 ms), not on every cold start with nothing due.
+      get coveredUntil() {
+        return defaultCalendar().coveredUntil;
+      },
+      env: lazySlaEnv,
       onError: (caseId, e) => log.error('sla sweep failed for a case', { caseId, error: (e as Error)?.message }),
     },
   );

@@ -16,11 +16,16 @@
  *   `const` holds, the same value, and esbuild then drops the shapes no kept operation reaches.
  * - package info: clients import their whole `package.json` for one field, `version` (the user agent); the plugin
  *   serves `{ name, version }`.
+ * - node:http by require: the SDK's HTTP handler loads `node:http` with `await import("node:http")` on its first
+ *   request to an `http:` endpoint (the local emulators; AWS endpoints are `https:`, imported statically). An ESM
+ *   import of a built-in builds its ESM facade, which reads every export, and `node:http`'s lazy `WebSocket`,
+ *   `CloseEvent` and `MessageEvent` getters then load all of undici (~20 ms of a first event here); `require` gives
+ *   the same module object without the facade. The plugin writes the import as a resolved promise of the require.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { type BundlePorts, type LambdaBuildOptions, lambdaEsbuildOptions } from './bundling.ts';
+import { type BundlePorts, CHUNK_NAMES, type LambdaBuildOptions, lambdaEsbuildOptions } from './bundling.ts';
 
 /** The schema modules of the SDK clients. */
 export const SDK_SCHEMA_FILE =
@@ -72,8 +77,32 @@ export const sdkPackageInfoPlugin: Plugin = {
   },
 };
 
+/** The SDK's Node HTTP handler (the one file that imports `node:http` lazily on every request path). */
+export const SDK_HTTP_HANDLER_FILE = /[\\/]node_modules[\\/]@smithy[\\/]node-http-handler[\\/]dist-es[\\/][^\\/]+\.js$/;
+
+/** `await import("node:http")` (or `'http'`) → `await Promise.resolve(require("node:http"))`: same module object. */
+export function requireNodeHttp(source: string): { code: string; replaced: number } {
+  let replaced = 0;
+  const code = source.replace(/\bimport\(\s*(["'])(?:node:)?http\1\s*\)/g, () => {
+    replaced++;
+    return 'Promise.resolve(require("node:http"))';
+  });
+  return { code, replaced };
+}
+
+export const sdkNodeHttpPlugin: Plugin = {
+  name: 'cityloop-sdk-node-http',
+  setup(b) {
+    b.onLoad({ filter: SDK_HTTP_HANDLER_FILE }, (args) => ({
+      contents: requireNodeHttp(readFileSync(args.path, 'utf8')).code,
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
 /** The plugins of every deployed Lambda bundle. */
-export const LAMBDA_PLUGINS: readonly Plugin[] = [sdkSchemaKeysPlugin, sdkPackageInfoPlugin];
+export const LAMBDA_PLUGINS: readonly Plugin[] = [sdkSchemaKeysPlugin, sdkPackageInfoPlugin, sdkNodeHttpPlugin];
 
 export interface BundleLambdaOptions extends LambdaBuildOptions {
   /** What-if builds: without the plugins (the SDK files as published). Default: true, as deployed. */
@@ -81,9 +110,28 @@ export interface BundleLambdaOptions extends LambdaBuildOptions {
 }
 
 export interface LambdaBundle {
+  /** The entry (`outfile`), the handler's module. */
   file: string;
+  /** Bytes the import loads: the entry and the chunks it imports statically (the lazy chunks not). */
   bytes: number;
+  /** Every JavaScript file of the asset (entry and chunks; not the source maps). */
+  files: string[];
+  /** Their bytes: the whole asset without source maps. */
+  totalBytes: number;
   metafile: Metafile;
+}
+
+/** The output files (absolute) the import of `entry` loads: it and its static imports, transitively. */
+export function staticClosure(metafile: Metafile, entry: string, cwd: string): string[] {
+  const key = (f: string) => path.relative(cwd, f).split(path.sep).join('/');
+  const seen = new Set<string>();
+  const visit = (out: string) => {
+    if (seen.has(out) || !metafile.outputs[out]) return;
+    seen.add(out);
+    for (const i of metafile.outputs[out]!.imports) if (i.kind === 'import-statement' && !i.external) visit(i.path);
+  };
+  visit(key(entry));
+  return [...seen].map((o) => path.resolve(cwd, o));
 }
 
 /** Builds `entry` into `outfile` (+ `.map`) exactly as the stack deploys it. */
@@ -92,12 +140,27 @@ export async function bundleLambda(
   outfile: string,
   opts: BundleLambdaOptions = {},
 ): Promise<LambdaBundle> {
+  const options = lambdaEsbuildOptions(entry, outfile, opts);
+  // Chunk names carry content hashes: a rebuild into the same folder must not leave stale chunks behind.
+  rmSync(path.join(path.dirname(outfile), path.dirname(CHUNK_NAMES)), { recursive: true, force: true });
   const result = await build({
-    ...lambdaEsbuildOptions(entry, outfile, opts),
+    ...options,
     metafile: true,
     plugins: opts.plugins === false ? [] : [...LAMBDA_PLUGINS],
   });
-  return { file: outfile, bytes: statSync(outfile).size, metafile: result.metafile as Metafile };
+  const metafile = result.metafile as Metafile;
+  const cwd = options.absWorkingDir ?? process.cwd();
+  const files = Object.keys(metafile.outputs)
+    .filter((o) => !o.endsWith('.map'))
+    .map((o) => path.resolve(cwd, o));
+  const size = (fs: string[]) => fs.reduce((n, f) => n + statSync(f).size, 0);
+  return {
+    file: outfile,
+    bytes: size(staticClosure(metafile, outfile, cwd)),
+    files,
+    totalBytes: size(files),
+    metafile,
+  };
 }
 
 /** The child-process request `infra/function.ts` sends. */

@@ -11,6 +11,10 @@
  * - ports: `define`s tell `functions/lib/runtime.ts` which SDK clients the function's topology spec leaves unused
  *   (EventBridge, SQS, S3, SES); esbuild folds them to constants and drops those clients from the bundle.
  * - SDK plugins (`infra/bundling-build.ts`): operation schemas made tree-shakable, package.json files reduced.
+ * - lazy chunks: code splitting, and `functions/lib/aws-adapters.ts` aliased to its lazy twin, so that
+ *   `functions/lib/runtime.ts` loads the EventBridge, SQS, S3 and SES adapters (with their SDK clients) by `import()`
+ *   on a port's first call; other rarely used paths (S3 presigning, legacy mail charsets) are dynamic imports in the
+ *   source. The entry is `index.mjs` as before; the lazy parts are `chunks/*.mjs` beside it in the same asset.
  *
  * Pure data and path arithmetic: no esbuild or CDK import, so the CDK app and the bench can both load it cheaply.
  */
@@ -113,6 +117,17 @@ export const PORT_FLAGS: Readonly<Record<keyof BundlePorts, string>> = {
   ses: 'globalThis.CITYLOOP_BUNDLE_OMIT_SES',
 };
 
+/**
+ * Lazy chunks: the runtime's adapters module and the stand-in that loads each adapter on its port's first call (see
+ * `functions/lib/aws-adapters-lazy.ts`).
+ */
+export const LAZY_ALIASES: Readonly<Record<string, string>> = {
+  '#functions/lib/aws-adapters.ts': path.join(REPO_ROOT, 'functions', 'lib', 'aws-adapters-lazy.ts'),
+};
+
+/** Where esbuild writes the lazy chunks, beside the entry (relative to its folder). */
+export const CHUNK_NAMES = 'chunks/[name]-[hash]';
+
 /** esbuild `define`s for a bundle with `ports`: `true` for each client left out (nothing defined for the others). */
 export function bundleDefines(ports: BundlePorts): Record<string, string> {
   const out: Record<string, string> = {};
@@ -133,14 +148,31 @@ export interface LambdaBuildOptions {
   metafile?: boolean;
   /** What-if builds: other aliases (`{}`: the SDK as published). Default: `LAMBDA_ALIASES`, as deployed. */
   aliases?: Readonly<Record<string, string>>;
+  /**
+   * What-if builds: `false` for one file with everything in it (no lazy chunks, the adapters imported statically).
+   * Default: true, as deployed.
+   */
+  lazy?: boolean;
 }
 
 /** The esbuild options of a Lambda bundle (`infra/bundling-build.ts` adds its plugins). */
 export function lambdaEsbuildOptions(entry: string, outfile: string, opts: LambdaBuildOptions = {}): BuildOptions {
   const projectRoot = opts.projectRoot ?? REPO_ROOT;
+  const lazy = opts.lazy ?? true;
+  const ext = path.extname(outfile);
+  // Split: the entry keeps `outfile`'s name, lazy chunks go under `chunks/` beside it.
+  const output: BuildOptions = lazy
+    ? {
+        outdir: path.dirname(outfile),
+        entryNames: path.basename(outfile, ext),
+        chunkNames: CHUNK_NAMES,
+        outExtension: { '.js': ext || '.js' },
+        splitting: true,
+      }
+    : { outfile };
   return {
     entryPoints: [path.resolve(projectRoot, entry)],
-    outfile,
+    ...output,
     absWorkingDir: projectRoot,
     bundle: true,
     format: LAMBDA_BUNDLE.format,
@@ -154,7 +186,7 @@ export function lambdaEsbuildOptions(entry: string, outfile: string, opts: Lambd
     charset: LAMBDA_BUNDLE.charset,
     logLevel: LAMBDA_BUNDLE.logLevel,
     define: bundleDefines(opts.ports ?? ALL_PORTS),
-    alias: { ...(opts.aliases ?? LAMBDA_ALIASES) },
+    alias: { ...(opts.aliases ?? LAMBDA_ALIASES), ...(lazy ? LAZY_ALIASES : {}) },
     external: opts.externalSdk ? ['@aws-sdk/*', '@smithy/*'] : [],
     metafile: opts.metafile ?? false,
   };

@@ -8,20 +8,24 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import type { Metafile } from 'esbuild';
 import type { FunctionSpec } from '#core/topology.ts';
 import { bundlePortsOf } from '../infra/bundling.ts';
-import { bundleLambda } from '../infra/bundling-build.ts';
+import { bundleLambda, staticClosure } from '../infra/bundling-build.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface BuiltBundle {
   entry: string;
   file: string;
+  /** The entry and the chunks it imports statically: what the import loads before any lazy chunk. */
   bytes: number;
+  /** The whole asset (entry and every chunk), without source maps. */
+  totalBytes: number;
+  /** gzip of the entry and its static chunks. */
   gzipBytes: number;
   metafile: Metafile;
 }
@@ -52,7 +56,11 @@ export async function bundleFunction(
     entry: spec.entry,
     file,
     bytes: built.bytes,
-    gzipBytes: gzipSync(readFileSync(file)).length,
+    totalBytes: built.totalBytes,
+    gzipBytes: staticClosure(built.metafile, file, PROJECT_ROOT).reduce(
+      (n, f) => n + gzipSync(readFileSync(f)).length,
+      0,
+    ),
     metafile: built.metafile,
   };
 }
@@ -106,9 +114,23 @@ async function main(args: string[]): Promise<void> {
   const out = bundleDir();
   for (const f of fns) {
     const b = await bundleFunction(f, out, { externalSdk });
-    process.stdout.write(`\n${f.id} (${f.entry}): ${kB(b.bytes)} minified, ${kB(b.gzipBytes)} gzip → ${b.file}\n`);
-    for (const c of contributions(b.metafile).slice(0, top)) {
+    process.stdout.write(
+      `\n${f.id} (${f.entry}): ${kB(b.bytes)} at import (${kB(b.gzipBytes)} gzip), ${kB(b.totalBytes)} with its lazy chunks → ${b.file}\n`,
+    );
+    const loaded = new Set(staticClosure(b.metafile, b.file, PROJECT_ROOT).map((x) => relative(PROJECT_ROOT, x)));
+    const atImport = Object.fromEntries(Object.entries(b.metafile.outputs).filter(([o]) => loaded.has(o)));
+    process.stdout.write('  at import:\n');
+    for (const c of contributions({ ...b.metafile, outputs: atImport }).slice(0, top)) {
       process.stdout.write(`  ${kB(c.bytes).padStart(7)}  ${c.owner}\n`);
+    }
+    const lazy = Object.entries(b.metafile.outputs).filter(
+      ([o, v]) => !loaded.has(o) && !o.endsWith('.map') && v.bytes,
+    );
+    if (lazy.length) process.stdout.write('  lazy chunks:\n');
+    for (const [o, v] of lazy.sort((x, y) => y[1].bytes - x[1].bytes).slice(0, top)) {
+      process.stdout.write(
+        `  ${kB(v.bytes).padStart(7)}  ${o.split('/').pop()}${v.entryPoint ? ` (${v.entryPoint})` : ''}\n`,
+      );
     }
   }
 }

@@ -9,8 +9,8 @@
  */
 import middy from '@middy/core';
 import type { SESEvent } from 'aws-lambda';
+import type { CaseService } from '#core/cases/service.ts';
 import { acceptReport } from '#core/intake/accept.ts';
-import { caseService } from '../dept/context.ts';
 import { log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';
 import { type InboundDeps, type InboundOutcome, processInboundEmail } from './process.ts';
@@ -26,7 +26,12 @@ export function inboundDeps(): InboundDeps {
   return {
     blobs: rt.blobs,
     store: rt.store,
-    cases: caseService(),
+    // The case service (lifecycle, SLA calendar, taxonomy) loads with the first reply to a case: a new report, the
+    // usual first email, never needs it.
+    cases: {
+      act: async (...args: Parameters<CaseService['act']>) =>
+        (await import('../dept/context.ts')).caseService().act(...args),
+    },
     outbox: rt.outbox,
     clock: rt.clock,
     accept: (request) => acceptReport(rt, request),

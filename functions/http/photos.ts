@@ -16,10 +16,7 @@
  * image by its first bytes, within the size limit), never what the page says it sent.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import middy from '@middy/core';
-import { s3Client } from '#adapters/s3/blobs.ts';
 import {
   parseUploadUrlRequest,
   sniffImageType,
@@ -38,7 +35,7 @@ import { requireStaff } from '../lib/auth.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json, parseBody, rawBody } from '../lib/http.ts';
 import { log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';
-import { type PhotoUploads, presignClient, S3PhotoUploads } from '../wechat/s3-uploads.ts';
+import { lazyS3PhotoPorts, type S3PhotoPorts } from '../wechat/lazy-uploads.ts';
 
 /** How many photos one web request may carry (the page enforces the same number). */
 export const MAX_WEB_PHOTOS = 6;
@@ -69,7 +66,7 @@ export interface PhotoDeps {
   /** Signs local view URLs; undefined → no local view URLs (photos are listed without `url`). */
   viewSecret(): string | undefined;
   /** Direct uploads and pre-signed view URLs (AWS); absent locally. */
-  s3?: { uploads: PhotoUploads; viewUrl(key: string, expiresIn: number): Promise<string> };
+  s3?: S3PhotoPorts;
 }
 
 export interface CasePhoto {
@@ -135,6 +132,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * an image within the limit (400 UPLOAD_INVALID). Undefined when there are none.
  */
 export async function webPhotoAttachments(photos: unknown, deps: Pick<PhotoDeps, 'blobs' | 's3'>) {
+  // The same test as `noPhotos` in ./requests.ts, which skips loading this module for such a submission.
   if (photos === undefined || photos === null || photos === '') return undefined;
   if (!Array.isArray(photos)) throw new CityLoopError('INVALID_REQUEST', 'photos must be a list', 400);
   if (photos.length > MAX_WEB_PHOTOS) {
@@ -279,17 +277,8 @@ let s3Ports: { bucket: string; ports: NonNullable<PhotoDeps['s3']> } | undefined
 /** Where photos are: S3 when `BLOB_BUCKET` is set (AWS), the local blob folder otherwise (`webPhotoAttachments`). */
 export function photoStorage(): Pick<PhotoDeps, 'blobs' | 's3'> {
   const bucket = process.env.BLOB_BUCKET;
-  if (bucket && s3Ports?.bucket !== bucket) {
-    const signer = presignClient();
-    s3Ports = {
-      bucket,
-      ports: {
-        uploads: new S3PhotoUploads(s3Client(), bucket, signer),
-        viewUrl: (key, expiresIn) =>
-          getSignedUrl(signer, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn }),
-      },
-    };
-  }
+  // The S3 client, presigner and XML protocol load on the first photo call (most submissions carry none).
+  if (bucket && s3Ports?.bucket !== bucket) s3Ports = { bucket, ports: lazyS3PhotoPorts(bucket) };
   return { blobs: getRuntime().blobs, ...(bucket && s3Ports ? { s3: s3Ports.ports } : {}) };
 }
 

@@ -13,17 +13,29 @@
  * out is one the function could not call on AWS anyway. Such a port is still there to wire up (handlers build their
  * services with every port, e.g. `caseService()`), but each call of it rejects with `PORT_NOT_BUNDLED`. Unbundled
  * (tests, the local stack, the CLI) nothing is defined and every port is the real one.
+ *
+ * Loaded on first call: the EventBridge, SQS, S3 and SES adapters come from `./aws-adapters.ts`, which Lambda bundles
+ * swap for `./aws-adapters-lazy.ts`: there each of these ports loads its adapter and SDK client in a lazy chunk on
+ * its first call, so a cold start pays only for the clients its first request calls.
  */
 import { join } from 'node:path';
 import { dynamoClient, resetDynamoClient, tableName } from '#adapters/dynamo/client.ts';
 import { DynamoStore } from '#adapters/dynamo/store.ts';
-import { EventBridgeBus, eventBridgeClient, resetEventBridgeClient } from '#adapters/eventbridge/bus.ts';
+import type { EventBridgeBus } from '#adapters/eventbridge/bus.ts';
 import { FileBlobStore, FileOutbox } from '#adapters/local/files.ts';
-import { resetS3Client, S3BlobStore, s3Client } from '#adapters/s3/blobs.ts';
-import { resetSesClient, SesOutbox, sesClient } from '#adapters/ses/outbox.ts';
-import { resetSqsClient, SqsWorkQueue, sqsClient } from '#adapters/sqs/queue.ts';
+import type { SqsWorkQueue } from '#adapters/sqs/queue.ts';
 import { TrackingNumbers } from '#core/intake/tracking.ts';
 import { type BlobStore, type Clock, type Outbox, systemClock } from '#core/ports.ts';
+import {
+  blobsPort,
+  busPort,
+  outboxPort,
+  queuePort,
+  resetBlobsClient,
+  resetBusClient,
+  resetOutboxClient,
+  resetQueueClient,
+} from '#functions/lib/aws-adapters.ts';
 
 export interface Runtime {
   store: DynamoStore;
@@ -72,13 +84,17 @@ const localDir = (): string | undefined => (process.env.BLOB_BUCKET ? undefined 
 
 const builders: Builders = {
   store: () => new DynamoStore(dynamoClient(), tableName()),
-  // Each test is on `globalThis.…` itself, not a copy in a variable: esbuild folds only the defined expression.
+  // Each test is on `globalThis.…` itself, not a copy in a variable: esbuild folds only the defined expression. The
+  // `import()` each port passes (used by the lazy adapters of a bundle) sits in the branch a left-out port drops, so
+  // esbuild makes no chunk for a client the bundle leaves out.
   bus: () =>
     globalThis.CITYLOOP_BUNDLE_OMIT_EVENTBRIDGE
       ? notBundled<EventBridgeBus>('bus')
-      : new EventBridgeBus(eventBridgeClient(), process.env.EVENT_BUS_NAME ?? 'default'),
+      : busPort(process.env.EVENT_BUS_NAME ?? 'default', () => import('#adapters/eventbridge/bus.ts')),
   queue: () =>
-    globalThis.CITYLOOP_BUNDLE_OMIT_SQS ? notBundled<SqsWorkQueue>('queue') : new SqsWorkQueue(sqsClient()),
+    globalThis.CITYLOOP_BUNDLE_OMIT_SQS
+      ? notBundled<SqsWorkQueue>('queue')
+      : queuePort(() => import('#adapters/sqs/queue.ts')),
   trackingNumbers: (rt) => new TrackingNumbers(rt.store),
   clock: () => systemClock,
   blobs: () => {
@@ -86,14 +102,14 @@ const builders: Builders = {
     if (dir) return new FileBlobStore(join(dir, 'blobs'));
     return globalThis.CITYLOOP_BUNDLE_OMIT_S3
       ? notBundled<BlobStore>('blobs')
-      : new S3BlobStore(s3Client(), process.env.BLOB_BUCKET ?? '');
+      : blobsPort(process.env.BLOB_BUCKET ?? '', () => import('#adapters/s3/blobs.ts'));
   },
   outbox: (rt) => {
     const dir = localDir();
     if (dir) return new FileOutbox(join(dir, 'outbox'));
     return globalThis.CITYLOOP_BUNDLE_OMIT_SES
       ? notBundled<Outbox>('outbox')
-      : new SesOutbox(sesClient(), process.env.MAIL_FROM ?? '12345@example.gov.cn', rt.queue);
+      : outboxPort(process.env.MAIL_FROM ?? '12345@example.gov.cn', rt.queue, () => import('#adapters/ses/outbox.ts'));
   },
 };
 
@@ -137,8 +153,8 @@ export function resetRuntime(): void {
 export function resetAwsClients(): void {
   resetRuntime();
   resetDynamoClient();
-  if (!globalThis.CITYLOOP_BUNDLE_OMIT_SQS) resetSqsClient();
-  if (!globalThis.CITYLOOP_BUNDLE_OMIT_EVENTBRIDGE) resetEventBridgeClient();
-  if (!globalThis.CITYLOOP_BUNDLE_OMIT_S3) resetS3Client();
-  if (!globalThis.CITYLOOP_BUNDLE_OMIT_SES) resetSesClient();
+  if (!globalThis.CITYLOOP_BUNDLE_OMIT_SQS) resetQueueClient();
+  if (!globalThis.CITYLOOP_BUNDLE_OMIT_EVENTBRIDGE) resetBusClient();
+  if (!globalThis.CITYLOOP_BUNDLE_OMIT_S3) resetBlobsClient();
+  if (!globalThis.CITYLOOP_BUNDLE_OMIT_SES) resetOutboxClient();
 }

@@ -15,7 +15,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
-import { s3Client } from '#adapters/s3/blobs.ts';
 import { type Code2SessionPort, createHttpCode2Session } from '#channels/wechat/code2session.ts';
 import {
   MAX_JSON_BYTES,
@@ -51,7 +50,8 @@ import { type HttpEvent, type HttpResult, header, httpErrors, json, parseBody, r
 import { log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';
 import { requireValue, wechatConfig } from './config.ts';
-import { type PhotoUploads, presignClient, S3PhotoUploads } from './s3-uploads.ts';
+import { lazyS3PhotoPorts } from './lazy-uploads.ts';
+import type { PhotoUploads } from './s3-uploads.ts';
 
 /** Under Lambda's 6 MB synchronous payload once base64-encoded by API Gateway. */
 export const PHOTO_LIMIT = UPLOAD_LIMIT;
@@ -261,9 +261,8 @@ async function runtimeDeps(): Promise<MiniProgramDeps> {
         secret: requireValue(mp.appSecret, 'WECHAT_MP_APP_SECRET'),
       }),
       session: { secret: requireValue(mp.sessionSecret, 'WECHAT_SESSION_SECRET'), ttlSeconds: mp.sessionTtlSeconds },
-      uploads: process.env.BLOB_BUCKET
-        ? new S3PhotoUploads(s3Client(), process.env.BLOB_BUCKET, presignClient())
-        : undefined,
+      // Loaded on the first photo call (most requests carry none).
+      uploads: process.env.BLOB_BUCKET ? lazyS3PhotoPorts(process.env.BLOB_BUCKET).uploads : undefined,
     };
   }
   return {

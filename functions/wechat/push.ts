@@ -24,8 +24,7 @@ import { normalizeIntake } from '#core/intake/normalize.ts';
 import type { IntakeRequest } from '#core/intake/schema.ts';
 import type { BlobStore, Clock, StoredReport } from '#core/ports.ts';
 import { citizenKey } from '#core/privacy.ts';
-import { caseService } from '../dept/context.ts';
-import { addCitizenUpdate, type CitizenUpdateInput, type CitizenUpdateResult } from '../lib/citizen-update.ts';
+import type { CitizenUpdateInput, CitizenUpdateResult } from '../lib/citizen-update.ts';
 import { bodyText, type HttpEvent, type HttpResult, httpErrors } from '../lib/http.ts';
 import { log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';
@@ -172,7 +171,15 @@ async function runtimeDeps(): Promise<PushHandlerDeps> {
     blobs: rt.blobs,
     store: rt.store,
     accept: (request) => acceptReport(rt, request),
-    addUpdate: (input) => addCitizenUpdate({ cases: rt.store, service: caseService() }, input),
+    // The case service (lifecycle, SLA calendar, taxonomy) loads with the first photo, voice or location message:
+    // a text message, the usual first push, never needs it.
+    addUpdate: async (input) => {
+      const [{ addCitizenUpdate }, { caseService }] = await Promise.all([
+        import('../lib/citizen-update.ts'),
+        import('../dept/context.ts'),
+      ]);
+      return addCitizenUpdate({ cases: rt.store, service: caseService() }, input);
+    },
   };
 }
 

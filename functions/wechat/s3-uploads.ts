@@ -6,6 +6,8 @@
  */
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { s3Client } from '#adapters/s3/blobs.ts';
+import type { S3PhotoPorts } from './lazy-uploads.ts';
 
 /** What an upload left in storage. */
 export interface UploadedObject {
@@ -79,4 +81,17 @@ export class S3PhotoUploads implements PhotoUploads {
       throw e;
     }
   }
+}
+
+/**
+ * The photo ports on `bucket`: uploads inspected with the container's S3 client and signed with a presigning client
+ * of their own; view URLs are pre-signed GETs. (Loaded lazily through `./lazy-uploads.ts`.)
+ */
+export function s3PhotoPorts(bucket: string): S3PhotoPorts {
+  const signer = presignClient();
+  return {
+    uploads: new S3PhotoUploads(s3Client(), bucket, signer),
+    viewUrl: (key, expiresIn) =>
+      getSignedUrl(signer, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn }),
+  };
 }

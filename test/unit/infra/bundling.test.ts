@@ -16,9 +16,10 @@ import {
   bundleDefines,
   bundlePortsOf,
   LAMBDA_ALIASES,
+  LAZY_ALIASES,
   portsForEntry,
 } from '#infra/bundling.ts';
-import { bundleLambda, inlineSchemaKeys } from '#infra/bundling-build.ts';
+import { bundleLambda, inlineSchemaKeys, requireNodeHttp, staticClosure } from '#infra/bundling-build.ts';
 import { CityLoopFunction, PROJECT_ROOT } from '#infra/function.ts';
 
 const PROBE = 'test/unit/infra/bundling-fixtures/probe.ts';
@@ -107,6 +108,7 @@ describe('Function: portsForEntry', () => {
   it('should point every alias at an existing stand-in module', () => {
     // Assess
     for (const file of Object.values(LAMBDA_ALIASES)) expect(fs.existsSync(file)).toBe(true);
+    for (const file of Object.values(LAZY_ALIASES)) expect(fs.existsSync(file)).toBe(true);
   });
 });
 
@@ -141,6 +143,68 @@ describe('Function: inlineSchemaKeys', () => {
     expect(replaced).toBe(2);
     expect(code).toContain('{ ["http"]: ["POST", "/", 200] }');
     expect(code).toContain('{ ["error"]: _h, [_l]: 1, [_d]: 2, [_n]: 3, [_x]: 4 }');
+  });
+});
+
+describe('Function: requireNodeHttp', () => {
+  it('should load node:http by require in the SDK handler, and leave every other import alone', () => {
+    // Prepare
+    const source =
+      'const node_http = await import("node:http");\nconst a = await import(\'http\');\n' +
+      'const b = await import("node:https");\nconst c = await import("./http.js");';
+
+    // Act
+    const { code, replaced } = requireNodeHttp(source);
+
+    // Assess
+    expect(replaced).toBe(2);
+    expect(code).toContain('const node_http = await Promise.resolve(require("node:http"));');
+    expect(code).toContain('const a = await Promise.resolve(require("node:http"));');
+    expect(code).toContain('await import("node:https")');
+    expect(code).toContain('await import("./http.js")');
+  });
+});
+
+describe('Bundle: lazy chunks', () => {
+  it('should load only the entry and its static chunks at import, with the SDK clients and photo paths in lazy chunks', async () => {
+    // Prepare
+    const web = functions.find((f) => f.id === 'web-requests')!;
+    const lazyOnly =
+      /@aws-sdk\/(client-(s3|sqs|sesv2|eventbridge)|s3-request-presigner)\/|functions\/http\/photos\.ts|functions\/http\/citizen-requests\.ts|fast-xml-parser/;
+
+    // Act
+    const b = await bundleLambda(web.entry, path.join(tmp, 'lazy', 'index.mjs'), { ports: bundlePortsOf(web) });
+    const closure = staticClosure(b.metafile, b.file, PROJECT_ROOT);
+    const rel = (f: string) => path.relative(PROJECT_ROOT, f).split(path.sep).join('/');
+    const atImport = closure.flatMap((f) => Object.keys(b.metafile.outputs[rel(f)]?.inputs ?? {}));
+    const everywhere = inputsOf(b.metafile);
+
+    // Assess
+    expect(closure[0]).toBe(b.file);
+    expect(b.files.length).toBeGreaterThan(closure.length);
+    expect(b.bytes).toBe(closure.reduce((n, f) => n + fs.statSync(f).size, 0));
+    expect(b.totalBytes).toBeGreaterThan(b.bytes);
+    expect(atImport.filter((i) => lazyOnly.test(i))).toEqual([]);
+    expect(everywhere.some((i) => i.includes('@aws-sdk/client-sqs/'))).toBe(true);
+    expect(everywhere.some((i) => i.includes('@aws-sdk/s3-request-presigner/'))).toBe(true);
+    expect(everywhere.some((i) => i.includes('functions/http/citizen-requests.ts'))).toBe(true);
+    for (const f of b.files) expect(fs.existsSync(f)).toBe(true);
+  });
+
+  it('should build one file with no lazy chunk when asked (what-if builds)', async () => {
+    // Prepare
+    const web = functions.find((f) => f.id === 'web-requests')!;
+
+    // Act
+    const b = await bundleLambda(web.entry, path.join(tmp, 'one', 'index.mjs'), {
+      ports: bundlePortsOf(web),
+      lazy: false,
+    });
+
+    // Assess
+    expect(b.files).toEqual([b.file]);
+    expect(b.bytes).toBe(b.totalBytes);
+    expect(fs.existsSync(path.join(tmp, 'one', 'chunks'))).toBe(false);
   });
 });
 
@@ -299,6 +363,59 @@ describe('Bundle: AWS behaviour with the Lambda options', () => {
   });
 });
 
+describe('Bundle: a port loaded from its lazy chunk', () => {
+  it('should load the S3 adapter chunk on the first blob call and put the object', async () => {
+    // Prepare
+    const received: { method: string; path: string; auth: string }[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        received.push({ method: req.method ?? '', path: req.url ?? '', auth: String(req.headers.authorization) });
+        res.writeHead(200, { etag: '"e"' }).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (!address || typeof address === 'string') throw new Error('no port');
+    const outfile = path.join(tmp, 'lazy-probe', 'index.mjs');
+    const b = await bundleLambda('test/unit/infra/bundling-fixtures/lazy-probe.ts', outfile, {
+      ports: { eventBridge: false, sqs: false, s3: true, ses: false },
+    });
+    const runner = path.join(tmp, 'lazy-probe', 'run.mjs');
+    fs.writeFileSync(
+      runner,
+      `const m = await import(${JSON.stringify(pathToFileURL(outfile).href)});\n` +
+        `process.stdout.write(JSON.stringify(await m.handler({ endpoint: process.argv[2] })));\n`,
+    );
+    const env = {
+      PATH: process.env.PATH ?? '',
+      AWS_ACCESS_KEY_ID: 'AKIAPROBE',
+      AWS_SECRET_ACCESS_KEY: 'probeSecretKey0123456789',
+      HOME: tmp,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+
+    // Act
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(NODE, [runner, `http://127.0.0.1:${address.port}`], { env, timeout: 20_000 }, (err, out, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out),
+      );
+    }).finally(() => new Promise((resolve) => server.close(resolve)));
+
+    // Assess
+    const chunks = b.files.filter((f) => f !== outfile).map((f) => path.basename(f));
+    expect(chunks.some((c) => c.startsWith('blobs-'))).toBe(true);
+    expect(staticClosure(b.metafile, outfile, PROJECT_ROOT).some((f) => path.basename(f).startsWith('blobs-'))).toBe(
+      false,
+    );
+    expect(JSON.parse(stdout)).toEqual({ ok: true });
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ method: 'PUT' });
+    expect(received[0]?.path).toMatch(/^\/b\/lazy\/k\.txt(\?|$)/);
+    expect(received[0]?.auth).toMatch(/\/cn-north-1\/s3\/aws4_request/);
+  });
+});
+
 describe('Class: CityLoopFunction bundling', () => {
   it('should deploy for each function the bytes bundleLambda builds for its entry and ports', async () => {
     // Prepare
@@ -336,8 +453,13 @@ describe('Class: CityLoopFunction bundling', () => {
       const hash = String(props?.Code?.S3Key).replace(/\.zip$/, '');
       const deployed = fs.readFileSync(path.join(outdir, `asset.${hash}`, 'index.mjs'), 'utf8');
       const direct = path.join(tmp, 'direct', c.id, 'index.mjs');
-      await bundleLambda(c.entry, direct, { ports: c.ports });
+      const built = await bundleLambda(c.entry, direct, { ports: c.ports });
       expect(deployed).toBe(fs.readFileSync(direct, 'utf8'));
+      // The lazy chunks travel in the same asset, byte for byte.
+      for (const f of built.files) {
+        const rel = path.relative(path.dirname(direct), f);
+        expect(fs.readFileSync(path.join(outdir, `asset.${hash}`, rel), 'utf8')).toBe(fs.readFileSync(f, 'utf8'));
+      }
     }
     expect(new Set(cases.map((c) => keyOf(c.id)?.Code?.S3Key)).size).toBe(cases.length);
   });
