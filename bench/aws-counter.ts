@@ -46,7 +46,7 @@ export interface AwsCall {
   billed: number;
   /** Payload bytes (message bodies, event entries, items written). */
   bytes: number;
-  /** DynamoDB single-item calls: the item kind, the partition key's prefix (`RPT`, `CASE`, `SEQ`, `AGGDAY` …). */
+  /** DynamoDB single-item calls: the item kind, the partition key's prefix (`RPT`, `CASE`, `SEQ`, `AGGMON` …). */
   item?: string;
   /** DynamoDB queries: the index read (absent: the table). */
   index?: string;

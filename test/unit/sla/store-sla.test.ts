@@ -74,7 +74,7 @@ describe('Class: DynamoStore (SLA)', () => {
     // Assess
     expect(r).toEqual({ applied: 1, skipped: 0 });
     const input = db.commandCalls(UpdateItemCommand)[0]?.args[0].input;
-    expect(unmarshall(input?.Key ?? {})).toEqual({ pk: 'AGGDAY#2025-11-03', sk: delta.id });
+    expect(unmarshall(input?.Key ?? {})).toEqual({ pk: 'AGGMON#2025-11', sk: `2025-11-03#${delta.id}` });
     expect(input?.UpdateExpression).toBe(
       'SET #k0 = :k0, #k1 = :k1, #k2 = :k2, #k3 = :k3, #k4 = :k4 ADD #c0 :c0, #c1 :c1, #applied :tok',
     );
@@ -94,25 +94,36 @@ describe('Class: DynamoStore (SLA)', () => {
     expect(r).toEqual({ applied: 0, skipped: 2 });
   });
 
-  it('should read a period day by day, one partition per day, without the token sets', async () => {
-    // Prepare
-    db.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => {
-      const pk = unmarshall(input.ExpressionAttributeValues as never)[':pk'] as string;
-      const day = pk.slice('AGGDAY#'.length);
-      return {
-        Items:
-          day === '2025-11-04' ? [] : [marshall({ ...delta.key, day, received: 2, closed: 1, pk, sk: `AGG#${day}` })],
-      };
-    });
+  it('should read a period with one sort-key range per month, following pages, without the token sets', async () => {
+    // Prepare: the days 2025-10-30 .. 2025-11-02 span two month partitions; October answers in two pages.
+    db.on(QueryCommand).callsFake(
+      (input: { ExpressionAttributeValues: Record<string, unknown>; ExclusiveStartKey?: unknown }) => {
+        const v = unmarshall(input.ExpressionAttributeValues as never) as Record<string, string>;
+        const row = (day: string) =>
+          marshall({ ...delta.key, day, received: 2, closed: 1, pk: v[':pk'], sk: `${day}#x` });
+        if (v[':pk'] === 'AGGMON#2025-10' && !input.ExclusiveStartKey) {
+          return { Items: [row('2025-10-30')], LastEvaluatedKey: marshall({ pk: v[':pk'], sk: '2025-10-30#x' }) };
+        }
+        if (v[':pk'] === 'AGGMON#2025-10') return { Items: [row('2025-10-31')] };
+        return { Items: [row('2025-11-02')] };
+      },
+    );
     // Act
-    const rows = await store().listAggregates('2025-11-03', '2025-11-05');
+    const rows = await store().listAggregates('2025-10-30', '2025-11-02');
     // Assess
     const calls = db.commandCalls(QueryCommand).map((c) => c.args[0].input);
     expect(calls).toHaveLength(3);
+    expect(calls.map((c) => unmarshall(c?.ExpressionAttributeValues ?? {}))).toEqual([
+      { ':pk': 'AGGMON#2025-10', ':from': '2025-10-30#', ':to': '2025-10-31$' },
+      { ':pk': 'AGGMON#2025-11', ':from': '2025-11-01#', ':to': '2025-11-02$' },
+      { ':pk': 'AGGMON#2025-10', ':from': '2025-10-30#', ':to': '2025-10-31$' },
+    ]);
+    expect(calls[0]?.KeyConditionExpression).toBe('pk = :pk AND sk BETWEEN :from AND :to');
     expect(calls[0]?.ProjectionExpression).not.toContain('applied');
     expect(rows.map((r) => [r.day, r.received, r.closed, r.dueToClose])).toEqual([
-      ['2025-11-03', 2, 1, 0],
-      ['2025-11-05', 2, 1, 0],
+      ['2025-10-30', 2, 1, 0],
+      ['2025-10-31', 2, 1, 0],
+      ['2025-11-02', 2, 1, 0],
     ]);
   });
 });
