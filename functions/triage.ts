@@ -11,7 +11,7 @@ import type { IntakeMessage } from '#core/intake/accept.ts';
 import type { StoredReport } from '#core/ports.ts';
 import { caseTransitionDeltas, metricsToken, recordingCreations } from '#core/sla/case-metrics.ts';
 import { triageBatch } from '#core/triage/process.ts';
-import { caseService, notifyCaseOpened } from './dept/context.ts';
+import { caseService, notifyCaseOpened } from './lib/case-context.ts';
 import { log } from './lib/log.ts';
 import { getRuntime } from './lib/runtime.ts';
 import { dedupeEngine, departmentName, reportToWgs84, triageContext } from './lib/triage-context.ts';

@@ -18,8 +18,8 @@ import { CityLoopError } from '#core/errors.ts';
 import { type ActionType, CASE_STATES } from '#core/lifecycle/states.ts';
 import { caseDetail, caseSummary } from '#core/views/staff.ts';
 import { requireStaff } from '../lib/auth.ts';
+import { caseIdOf, caseService, departmentName, limitOf, nowIso, staffAction } from '../lib/case-context.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../lib/http.ts';
-import { caseIdOf, caseService, departmentName, limitOf, nowIso, staffAction } from './context.ts';
 
 /** Route key → the lifecycle action and the body fields it takes. */
 export const DEPT_ACTIONS: Readonly<Record<string, { type: ActionType; fields: readonly string[] }>> = {

@@ -30,7 +30,7 @@ export function inboundDeps(): InboundDeps {
     // usual first email, never needs it.
     cases: {
       act: async (...args: Parameters<CaseService['act']>) =>
-        (await import('../dept/context.ts')).caseService().act(...args),
+        (await import('../lib/case-context.ts')).caseService().act(...args),
     },
     outbox: rt.outbox,
     clock: rt.clock,

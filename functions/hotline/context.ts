@@ -24,7 +24,7 @@ import type {
 } from '#core/ports.ts';
 import type { Category } from '#core/taxonomy/types.ts';
 import type { Classify } from '#core/triage/triage.ts';
-import { caseService, categories, departmentName, noticeContext } from '../dept/context.ts';
+import { caseService, categories, departmentName, noticeContext } from '../lib/case-context.ts';
 import { log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';
 import { duplicateSuggestions, triageContext } from '../lib/triage-context.ts';

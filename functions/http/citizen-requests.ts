@@ -12,7 +12,7 @@ import type { StoredReport } from '#core/ports.ts';
 import { citizenKey } from '#core/privacy.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { citizenView } from '#core/views/citizen.ts';
-import { actionFrom, bodyOf, caseService, citizenTokenSecret, expectedVersionOf } from '../dept/context.ts';
+import { actionFrom, bodyOf, caseService, citizenTokenSecret, expectedVersionOf } from '../lib/case-context.ts';
 import { type HttpEvent, type HttpResult, header, json } from '../lib/http.ts';
 import { log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';

@@ -33,6 +33,7 @@ import { MANUAL_TRIAGE } from '#core/routing.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { caseEvent } from '#core/triage/triage.ts';
 import { caseDetail, caseSummary } from '#core/views/staff.ts';
+import { requireStaff } from '../lib/auth.ts';
 import {
   bodyOf,
   caseIdOf,
@@ -42,8 +43,7 @@ import {
   limitOf,
   nowIso,
   staffAction,
-} from '../dept/context.ts';
-import { requireStaff } from '../lib/auth.ts';
+} from '../lib/case-context.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../lib/http.ts';
 import { getRuntime } from '../lib/runtime.ts';
 

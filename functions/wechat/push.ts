@@ -176,7 +176,7 @@ async function runtimeDeps(): Promise<PushHandlerDeps> {
     addUpdate: async (input) => {
       const [{ addCitizenUpdate }, { caseService }] = await Promise.all([
         import('../lib/citizen-update.ts'),
-        import('../dept/context.ts'),
+        import('../lib/case-context.ts'),
       ]);
       return addCitizenUpdate({ cases: rt.store, service: caseService() }, input);
     },

@@ -28,9 +28,9 @@ import { slaHook } from '#core/sla/lifecycle.ts';
 import { defaultDepartments, defaultTaxonomy, departmentName } from '#core/taxonomy/defaults.ts';
 import type { Category } from '#core/taxonomy/types.ts';
 import { caseDetail } from '#core/views/staff.ts';
-import { type HttpEvent, type HttpResult, header, json, parseBody } from '../lib/http.ts';
-import { log } from '../lib/log.ts';
-import { getRuntime, type Runtime } from '../lib/runtime.ts';
+import { type HttpEvent, type HttpResult, header, json, parseBody } from './http.ts';
+import { log } from './log.ts';
+import { getRuntime, type Runtime } from './runtime.ts';
 
 export const categories: ReadonlyMap<string, Category> = new Map(defaultTaxonomy.categories.map((c) => [c.code, c]));
 
