@@ -12,7 +12,8 @@ import { dynamoClient } from '#adapters/dynamo/client.ts';
 import { DynamoTrainingExamples } from '#adapters/dynamo/training-examples.ts';
 import { isIsoDate } from '#core/calendar/shanghai-time.ts';
 import { examplesCsv } from '#core/cases/corrections.ts';
-import { parseArgs, str, UsageError } from '../lib/args.ts';
+import { str, UsageError } from '../lib/args.ts';
+import { failure, flagsOnly } from '../lib/command.ts';
 import { connectTable } from '../lib/stack.ts';
 
 export const summary =
@@ -26,12 +27,8 @@ const USAGE = `用法 usage:
 
 export async function run(args: string[]): Promise<number> {
   try {
-    const p = parseArgs(args, { values: ['from', 'to', 'out', 'table'], booleans: ['aws', 'only-corrected', 'help'] });
-    if (p.flags.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
-    if (p.positionals.length > 0) throw new UsageError(`unexpected argument: ${p.positionals[0]}`);
+    const p = flagsOnly(args, { values: ['from', 'to', 'out', 'table'], booleans: ['aws', 'only-corrected'] }, USAGE);
+    if (!p) return 0;
     const from = str(p, 'from');
     const to = str(p, 'to');
     if (!from || !to || !isIsoDate(from) || !isIsoDate(to)) {
@@ -55,15 +52,6 @@ export async function run(args: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`${e.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    if (e instanceof RangeError) {
-      process.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`导出失败 export failed: ${(e as Error).message}\n`);
-    return 1;
+    return failure(e, USAGE, '导出失败 export failed');
   }
 }

@@ -14,6 +14,7 @@ import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { departmentQueueId, queueEnvName } from '#core/topology.ts';
 import { type ActionResponse, DepartmentApiError, DepartmentClient } from '../../clients/department.ts';
 import { int, parseArgs, str, UsageError } from '../lib/args.ts';
+import { type Subcommand, subcommands } from '../lib/command.ts';
 import { localStackInfo, useLocalStack } from '../lib/stack.ts';
 
 export const summary =
@@ -325,7 +326,7 @@ const note = (args: string[]) =>
     printAction(await client.addNote(caseIdArg(p), body), asJson);
   });
 
-const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+const SUBCOMMANDS: Record<string, Subcommand> = {
   pull,
   list,
   show,
@@ -337,20 +338,4 @@ const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   note,
 };
 
-export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  const fn = sub ? SUBCOMMANDS[sub] : undefined;
-  if (!fn) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
-  try {
-    return await fn(rest);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`${e.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    throw e;
-  }
-}
+export const run: (args: string[]) => Promise<number> = subcommands(SUBCOMMANDS, USAGE);

@@ -31,6 +31,7 @@ import { compilePattern } from '#core/eventbridge/pattern.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { buildTopology, queueEnvName, type Topology } from '#core/topology.ts';
 import { int, parseArgs, str, UsageError } from '../lib/args.ts';
+import { type Subcommand, subcommands } from '../lib/command.ts';
 import { maskBody } from '../lib/mask.ts';
 import { localStackInfo, useLocalStack } from '../lib/stack.ts';
 
@@ -308,22 +309,6 @@ async function redrive(args: string[]): Promise<number> {
   return 0;
 }
 
-const SUBCOMMANDS: Record<string, (args: string[]) => Promise<number>> = { list, redrive };
+const SUBCOMMANDS: Record<string, Subcommand> = { list, redrive };
 
-export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  const fn = sub ? SUBCOMMANDS[sub] : undefined;
-  if (!fn) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
-  try {
-    return await fn(rest);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`${e.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    throw e;
-  }
-}
+export const run: (args: string[]) => Promise<number> = subcommands(SUBCOMMANDS, USAGE);

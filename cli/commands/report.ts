@@ -17,7 +17,8 @@ import {
   renderReport,
 } from '#core/sla/report.ts';
 import { defaultTaxonomy, departmentName } from '#core/taxonomy/defaults.ts';
-import { parseArgs, str, UsageError } from '../lib/args.ts';
+import { str, UsageError } from '../lib/args.ts';
+import { failure, flagsOnly } from '../lib/command.ts';
 import { connectTable } from '../lib/stack.ts';
 
 export const summary = '考核报表 rates and targets: report --from D --to D [--by department|category|street|channel]';
@@ -36,12 +37,8 @@ const CHANNEL_LABELS: Record<string, string> = {
 
 export async function run(args: string[]): Promise<number> {
   try {
-    const p = parseArgs(args, { values: ['from', 'to', 'by', 'format', 'table'], booleans: ['aws', 'help'] });
-    if (p.flags.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
-    if (p.positionals.length > 0) throw new UsageError(`unexpected argument: ${p.positionals[0]}`);
+    const p = flagsOnly(args, { values: ['from', 'to', 'by', 'format', 'table'], booleans: ['aws'] }, USAGE);
+    if (!p) return 0;
     const from = str(p, 'from');
     const to = str(p, 'to');
     const bad = checkPeriod(from, to);
@@ -73,15 +70,6 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(`${renderReport(report, format as ReportFormat)}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`${e.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    if (e instanceof RangeError) {
-      process.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`报表失败 report failed: ${(e as Error).message}\n`);
-    return 1;
+    return failure(e, USAGE, '报表失败 report failed');
   }
 }

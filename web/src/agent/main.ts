@@ -10,11 +10,10 @@ import '../styles.css';
 import { h } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, errorText } from '../lib/api.ts';
-import type { Credential } from '../lib/auth.ts';
 import { dateTime } from '../lib/format.ts';
 import { natureName, tr } from '../lib/i18n.ts';
 import { type Catalog, catalog } from '../lib/taxonomy.ts';
-import { Badge, Field, Header, mount, Notice, SignOut, StaffGate, Text, useStaff } from '../lib/ui.ts';
+import { Badge, Field, Header, mount, Notice, SignOut, type StaffPageProps, staffApp, Text } from '../lib/ui.ts';
 
 const NATURES = ['咨询', '求助', '投诉', '举报', '建议'] as const;
 
@@ -271,7 +270,7 @@ function Duplicates(props: {
   );
 }
 
-function Console(props: { credential: Credential; onAuthError: (e: unknown) => void; onSignOut: () => void }) {
+function Console(props: StaffPageProps) {
   const params = new URLSearchParams(location.search);
   const [contactInput, setContactInput] = useState(params.get('contactId') ?? '');
   const [callInfo, setCallInfo] = useState<CallAnswer>();
@@ -418,13 +417,12 @@ function Console(props: { credential: Credential; onAuthError: (e: unknown) => v
     return body;
   };
 
-  const submit = async () => {
-    const body = requestBody(fRef.current);
-    if (!body) return;
+  /** Sends the report (a new case, or one more reporter of `body.attachTo`); the list of done ones shows `title`. */
+  const send = async (body: Record<string, unknown>, title: string) => {
     setBusy(true);
     try {
       const res = await call<Submitted>('POST', '/api/agent/reports', { body, credential: props.credential });
-      setDone([{ ...res, title: (body.title as string) ?? String(body.text).slice(0, 30) }, ...done]);
+      setDone([{ ...res, title }, ...done]);
       if (source === 'call') setSeq(seq + 1);
       nextRequest();
       if (source === 'call' && callInfo) void loadCall(callInfo.call.contactId);
@@ -434,6 +432,12 @@ function Console(props: { credential: Credential; onAuthError: (e: unknown) => v
     } finally {
       setBusy(false);
     }
+  };
+
+  const submit = async () => {
+    const body = requestBody(fRef.current);
+    if (!body) return;
+    await send(body, (body.title as string) ?? String(body.text).slice(0, 30));
   };
 
   /** 关联: the call joins the suggested open case instead of opening a new one. */
@@ -449,19 +453,7 @@ function Console(props: { credential: Credential; onAuthError: (e: unknown) => v
     if (!body) return;
     delete body.answer;
     body.attachTo = target.caseId;
-    setBusy(true);
-    try {
-      const res = await call<Submitted>('POST', '/api/agent/reports', { body, credential: props.credential });
-      setDone([{ ...res, title: target.title }, ...done]);
-      if (source === 'call') setSeq(seq + 1);
-      nextRequest();
-      if (source === 'call' && callInfo) void loadCall(callInfo.call.contactId);
-    } catch (e) {
-      props.onAuthError(e);
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    await send(body, target.title);
   };
 
   // Shortcuts work from any field: the agent never leaves the keyboard.
@@ -881,14 +873,4 @@ function Console(props: { credential: Credential; onAuthError: (e: unknown) => v
   );
 }
 
-function App() {
-  const staff = useStaff('agent');
-  return h(StaffGate, {
-    role: 'agent',
-    staff,
-    children: (credential) =>
-      h(Console, { credential, onAuthError: (e) => staff.check(e), onSignOut: () => staff.signOut() }),
-  });
-}
-
-mount(App);
+mount(staffApp('agent', Console));

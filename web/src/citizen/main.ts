@@ -6,11 +6,12 @@
 import '../styles.css';
 import { h } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { CitizenHistoryEntry, CitizenView } from '../../../core/views/citizen.ts';
 import { call, errorText } from '../lib/api.ts';
 import { dateTime } from '../lib/format.ts';
 import { lang, natureName, satisfactionName, tr } from '../lib/i18n.ts';
 import { type Catalog, type CategoryHint, catalog, suggestCategories } from '../lib/taxonomy.ts';
-import { Badge, Field, Header, mount, Notice, Text } from '../lib/ui.ts';
+import { Badge, Field, Header, mount, Notice, type TabItem, Tabs, Text } from '../lib/ui.ts';
 import { type Photo, PhotoPicker } from './photos.ts';
 
 const NATURES = ['咨询', '求助', '投诉', '举报', '建议'] as const;
@@ -20,33 +21,6 @@ interface Submitted {
   trackingNo: string;
   duplicate: boolean;
   message: string;
-}
-
-interface HistoryEntry {
-  at: string;
-  action: string;
-  label: string;
-  stateLabel: string;
-  by: string;
-  department?: { id: string; name: string };
-  text?: string;
-  dueAt?: string;
-}
-
-interface CitizenView {
-  trackingNo: string;
-  status: string;
-  statusLabel: string;
-  department: { id: string; name: string } | null;
-  category: { code: string; name: string } | null;
-  title: string;
-  receivedAt: string;
-  updatedAt: string;
-  reportCount?: number;
-  verified: boolean;
-  actions?: ('addInformation' | 'followUp')[];
-  dueAt?: string;
-  history: HistoryEntry[];
 }
 
 const STATUS_EN: Record<string, string> = {
@@ -439,7 +413,7 @@ function Receipt(props: { s: Submitted; onTrack: () => void }) {
   );
 }
 
-function HistoryList(props: { entries: HistoryEntry[] }) {
+function HistoryList(props: { entries: CitizenHistoryEntry[] }) {
   return h(
     'ol',
     { class: 'timeline' },
@@ -464,39 +438,47 @@ function HistoryList(props: { entries: HistoryEntry[] }) {
   );
 }
 
+/**
+ * A step the citizen takes on their request (回访, 补充信息): sent with the proof of the notice link, the form busy
+ * meanwhile; `send` gives the request as it is now, or undefined when it failed (the error is then shown).
+ */
+function useRequestStep(trackingNo: string, proof: { token?: string }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const send = async (step: 'follow-up' | 'updates', body: Record<string, unknown>) => {
+    setBusy(true);
+    setError('');
+    try {
+      return await call<CitizenView>('POST', `/api/requests/${encodeURIComponent(trackingNo)}/${step}`, {
+        body: { ...body, ...proof },
+      });
+    } catch (e) {
+      setError(errorText(e));
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, send };
+}
+
 function FollowUpForm(props: { view: CitizenView; proof: { token?: string }; onDone: (v: CitizenView) => void }) {
   const [satisfaction, setSatisfaction] = useState('');
   const [resolved, setResolved] = useState('');
   const [text, setText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+  const { busy, error, setError, send } = useRequestStep(props.view.trackingNo, props.proof);
   const submit = async (ev: Event) => {
     ev.preventDefault();
     if (!satisfaction || !resolved) {
       setError(tr('请选择满意度和是否解决', 'Choose how satisfied you are and whether it was solved'));
       return;
     }
-    setBusy(true);
-    setError('');
-    try {
-      const v = await call<CitizenView>(
-        'POST',
-        `/api/requests/${encodeURIComponent(props.view.trackingNo)}/follow-up`,
-        {
-          body: {
-            satisfaction,
-            resolved: resolved === 'yes',
-            ...(text.trim() ? { text: text.trim() } : {}),
-            ...props.proof,
-          },
-        },
-      );
-      props.onDone(v);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    const v = await send('follow-up', {
+      satisfaction,
+      resolved: resolved === 'yes',
+      ...(text.trim() ? { text: text.trim() } : {}),
+    });
+    if (v) props.onDone(v);
   };
   return h(
     'form',
@@ -577,8 +559,7 @@ function FollowUpForm(props: { view: CitizenView; proof: { token?: string }; onD
 function AddInfoForm(props: { view: CitizenView; proof: { token?: string }; onDone: (v: CitizenView) => void }) {
   const [text, setText] = useState('');
   const [open, setOpen] = useState(false);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, send } = useRequestStep(props.view.trackingNo, props.proof);
   if (!open) {
     return h(
       'button',
@@ -589,20 +570,11 @@ function AddInfoForm(props: { view: CitizenView; proof: { token?: string }; onDo
   const submit = async (ev: Event) => {
     ev.preventDefault();
     if (!text.trim()) return;
-    setBusy(true);
-    setError('');
-    try {
-      const v = await call<CitizenView>('POST', `/api/requests/${encodeURIComponent(props.view.trackingNo)}/updates`, {
-        body: { text: text.trim(), ...props.proof },
-      });
-      setText('');
-      setOpen(false);
-      props.onDone(v);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    const v = await send('updates', { text: text.trim() });
+    if (!v) return;
+    setText('');
+    setOpen(false);
+    props.onDone(v);
   };
   return h(
     'form',
@@ -835,9 +807,9 @@ function App() {
   useEffect(() => {
     if (initialToken) history.replaceState(null, '', `${location.pathname}?tn=${encodeURIComponent(initialTn ?? '')}`);
   }, []);
-  const tabs: [typeof tab, string][] = [
-    ['submit', tr('我要反映', 'Report')],
-    ['lookup', tr('查询进度', 'Track')],
+  const tabs: TabItem<typeof tab>[] = [
+    { id: 'submit', label: tr('我要反映', 'Report') },
+    { id: 'lookup', label: tr('查询进度', 'Track') },
   ];
   return h(
     'div',
@@ -849,32 +821,14 @@ function App() {
         'Tell us about a problem; we handle it on time and you can follow every step.',
       ),
     }),
-    h(
-      'nav',
-      { class: 'tabs', role: 'tablist', 'aria-label': tr('功能', 'Sections') },
-      tabs.map(([id, label]) =>
-        h(
-          'button',
-          {
-            type: 'button',
-            role: 'tab',
-            id: `tab-${id}`,
-            'aria-selected': tab === id,
-            'aria-controls': `panel-${id}`,
-            tabIndex: tab === id ? 0 : -1,
-            onClick: () => setTab(id),
-            onKeyDown: (e: KeyboardEvent) => {
-              if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
-                const next = tab === 'submit' ? 'lookup' : 'submit';
-                setTab(next);
-                document.getElementById(`tab-${next}`)?.focus();
-              }
-            },
-          },
-          label,
-        ),
-      ),
-    ),
+    h(Tabs<typeof tab>, {
+      label: tr('功能', 'Sections'),
+      tabs,
+      selected: tab,
+      onSelect: setTab,
+      panel: (id) => `panel-${id}`,
+      arrowKeys: true,
+    }),
     h(
       'main',
       { id: `panel-${tab}`, role: 'tabpanel', 'aria-labelledby': `tab-${tab}` },

@@ -22,7 +22,7 @@ import {
 import { dateTime, dueLevel, shanghaiToday } from '../lib/format.ts';
 import { tr } from '../lib/i18n.ts';
 import { type Catalog, catalog } from '../lib/taxonomy.ts';
-import { Badge, Field, Header, mount, Notice, SignOut, StaffGate, Text, useStaff } from '../lib/ui.ts';
+import { Badge, Field, Header, mount, Notice, SignOut, type StaffPageProps, staffApp, Tabs, Text } from '../lib/ui.ts';
 
 type Tab = 'dispatched' | 'signed' | 'waiting' | 'done';
 
@@ -263,7 +263,7 @@ function ActionPanel(props: {
   );
 }
 
-function Workbench(props: { credential: Credential; onAuthError: (e: unknown) => void; onSignOut: () => void }) {
+function Workbench(props: StaffPageProps) {
   const [cases, setCases] = useState<CaseSummary[]>([]);
   const [department, setDepartment] = useState('');
   const [tab, setTab] = useState<Tab>('dispatched');
@@ -332,24 +332,12 @@ function Workbench(props: { credential: Credential; onAuthError: (e: unknown) =>
       { title: tr('承办单位工作台', 'Department Workbench'), subtitle: department ? deptName(department) : undefined },
       h(SignOut, { onClick: props.onSignOut }),
     ),
-    h(
-      'nav',
-      { class: 'tabs', role: 'tablist', 'aria-label': tr('按状态', 'By state') },
-      TABS.map(([id, zh, en]) =>
-        h(
-          'button',
-          {
-            type: 'button',
-            role: 'tab',
-            id: `tab-${id}`,
-            'aria-selected': tab === id,
-            onClick: () => setTab(id),
-          },
-          tr(zh, en),
-          h('span', { class: 'count' }, String(inTab(id).length)),
-        ),
-      ),
-    ),
+    h(Tabs<Tab>, {
+      label: tr('按状态', 'By state'),
+      tabs: TABS.map(([id, zh, en]) => ({ id, label: tr(zh, en), count: inTab(id).length })),
+      selected: tab,
+      onSelect: setTab,
+    }),
     h(
       'main',
       { class: 'wide' },
@@ -439,14 +427,4 @@ function Workbench(props: { credential: Credential; onAuthError: (e: unknown) =>
   );
 }
 
-function App() {
-  const staff = useStaff('department');
-  return h(StaffGate, {
-    role: 'department',
-    staff,
-    children: (credential) =>
-      h(Workbench, { credential, onAuthError: (e) => staff.check(e), onSignOut: () => staff.signOut() }),
-  });
-}
-
-mount(App);
+mount(staffApp('department', Workbench));

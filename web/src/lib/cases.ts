@@ -1,45 +1,16 @@
 /** The case as staff see it (core/views/staff.ts), and the pieces the workbench and the dashboard share. */
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import type { AuditRecord } from '../../../core/lifecycle/types.ts';
+import type { CaseSummary, CaseDetail as StaffCaseDetail } from '../../../core/views/staff.ts';
 import { countdown, dateTime, dueLevel } from './format.ts';
 import { actionName, natureName, roleName, satisfactionName, stateName, tr } from './i18n.ts';
 import { Badge, Text } from './ui.ts';
 
-export interface CaseSummary {
-  caseId: string;
-  trackingNo: string;
-  version: number;
-  state: string;
-  stateLabel: string;
-  department: string | null;
-  departmentName: string | null;
-  category: string | null;
-  categoryName: string | null;
-  nature: string;
-  urgency: string;
-  title: string;
-  receivedAt: string;
-  dispatchedAt: string | null;
-  dueAt: string | null;
-  pending: 'return' | 'extension' | null;
-  reportCount: number;
-  updatedAt: string;
-}
+export type { AuditRecord } from '../../../core/lifecycle/types.ts';
+export type { CaseSummary } from '../../../core/views/staff.ts';
 
-export interface AuditRecord {
-  at: string;
-  version: number;
-  actor: { role: string; id: string };
-  action: string;
-  from?: string;
-  to: string;
-  department: string | null;
-  reason?: string;
-  text?: string;
-  details?: Record<string, string | number | boolean>;
-  visibility: 'public' | 'internal';
-}
-
+/** The SLA deadlines on a case (core/sla/deadlines.ts), as far as the pages read them. */
 export interface SlaDeadlines {
   dispatchDue?: string;
   signDue?: string;
@@ -49,22 +20,9 @@ export interface SlaDeadlines {
   provisional?: boolean;
 }
 
-export interface CaseDetail extends CaseSummary {
-  text: string;
-  channel: string;
-  location: { address?: string; lat?: number; lon?: number } | null;
-  citizen: { name?: string; phone?: string; email?: string; anonymous?: boolean };
-  reporters: unknown[];
-  pendingRequest:
-    | { kind: 'return'; reason: string; requestedAt: string }
-    | { kind: 'extension'; reason: string; requestedAt: string; newDueAt: string }
-    | null;
-  windows: { returnBy: string | null; dueAt: string | null; extensionLatest: string | null };
-  timestamps: { signedAt: string | null; firstContactAt: string | null; resolvedAt: string | null };
-  satisfaction: string | null;
+/** The full case (core/views/staff.ts), its deadlines read as {@link SlaDeadlines}. */
+export interface CaseDetail extends Omit<StaffCaseDetail, 'deadlines'> {
   deadlines: SlaDeadlines | null;
-  history: AuditRecord[];
-  allowedActions: string[];
 }
 
 /** States in which a deadline still runs. */

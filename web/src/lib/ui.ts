@@ -208,8 +208,9 @@ export function SignIn(props: { role: StaffRole; onSignedIn: (c: Credential) => 
   }, []);
   const mode = config?.auth.mode ?? 'apikey';
   const [zh, en] = ROLE_TITLES[props.role];
-  if (config && mode === 'oauth') {
-    return h(
+  /** The page around the sign-in card (a `div`, or the `form` of a key or token), its title and message first. */
+  const page = (card: 'div' | 'form', cardProps: Record<string, unknown>, ...children: ComponentChildren[]) =>
+    h(
       'div',
       { class: 'page signin-page' },
       h(Header, { title: tr('12345 一网统管', '12345 City Service') }),
@@ -217,61 +218,51 @@ export function SignIn(props: { role: StaffRole; onSignedIn: (c: Credential) => 
         'main',
         { class: 'signin' },
         h(
-          'div',
-          { class: 'card' },
+          card,
+          { class: 'card', ...cardProps },
           h('h2', null, tr(zh, en)),
           props.message ? h(Notice, { kind: 'error' }, props.message) : null,
-          h(HostedSignIn, { role: props.role, config, onSignedIn: props.onSignedIn }),
+          ...children,
         ),
       ),
     );
+  if (config && mode === 'oauth') {
+    return page('div', {}, h(HostedSignIn, { role: props.role, config, onSignedIn: props.onSignedIn }));
   }
-  return h(
-    'div',
-    { class: 'page signin-page' },
-    h(Header, { title: tr('12345 一网统管', '12345 City Service') }),
+  return page(
+    'form',
+    {
+      onSubmit: (ev: Event) => {
+        ev.preventDefault();
+        if (value.trim()) props.onSignedIn(makeCredential(mode === 'apikey' ? 'apikey' : 'bearer', value));
+      },
+    },
     h(
-      'main',
-      { class: 'signin' },
-      h(
-        'form',
-        {
-          class: 'card',
-          onSubmit: (ev: Event) => {
-            ev.preventDefault();
-            if (value.trim()) props.onSignedIn(makeCredential(mode === 'apikey' ? 'apikey' : 'bearer', value));
-          },
-        },
-        h('h2', null, tr(zh, en)),
-        props.message ? h(Notice, { kind: 'error' }, props.message) : null,
-        h(
-          Field,
-          {
-            label: mode === 'apikey' ? tr('访问密钥', 'Access key') : tr('登录令牌 (JWT)', 'Sign-in token (JWT)'),
-            hint:
-              mode === 'apikey'
-                ? tr(
-                    `本地运行时使用 config/local-keys.json 中的密钥，例如 ${LOCAL_KEY_EXAMPLE[props.role]}`,
-                    `Locally, a key from config/local-keys.json, e.g. ${LOCAL_KEY_EXAMPLE[props.role]}`,
-                  )
-                : tr('由统一身份认证登录后获得', 'Issued by the staff sign-in page'),
-          },
-          h('input', {
-            name: 'credential',
-            type: 'password',
-            autocomplete: 'off',
-            required: true,
-            autoFocus: true,
-            value,
-            onInput: (e: Event) => setValue((e.target as HTMLInputElement).value),
-          }),
-        ),
-        mode === 'bearer' && config?.auth.signInUrl
-          ? h('p', null, h('a', { href: config.auth.signInUrl }, tr('前往统一身份认证登录', 'Go to staff sign-in')))
-          : null,
-        h('button', { type: 'submit', class: 'primary' }, tr('登录', 'Sign in')),
-      ),
+      Field,
+      {
+        label: mode === 'apikey' ? tr('访问密钥', 'Access key') : tr('登录令牌 (JWT)', 'Sign-in token (JWT)'),
+        hint:
+          mode === 'apikey'
+            ? tr(
+                `本地运行时使用 config/local-keys.json 中的密钥，例如 ${LOCAL_KEY_EXAMPLE[props.role]}`,
+                `Locally, a key from config/local-keys.json, e.g. ${LOCAL_KEY_EXAMPLE[props.role]}`,
+              )
+            : tr('由统一身份认证登录后获得', 'Issued by the staff sign-in page'),
+      },
+      h('input', {
+        name: 'credential',
+        type: 'password',
+        autocomplete: 'off',
+        required: true,
+        autoFocus: true,
+        value,
+        onInput: (e: Event) => setValue((e.target as HTMLInputElement).value),
+      }),
     ),
+    mode === 'bearer' && config?.auth.signInUrl
+      ? h('p', null, h('a', { href: config.auth.signInUrl }, tr('前往统一身份认证登录', 'Go to staff sign-in')))
+      : null,
+    h('button', { type: 'submit', class: 'primary' }, tr('登录', 'Sign in')),
   );
 }
 
@@ -285,6 +276,84 @@ export function StaffGate(props: {
     return h(SignIn, { role: props.role, onSignedIn: (c) => props.staff.signIn(c) });
   }
   return h('div', { class: 'staff' }, props.children(props.staff.credential));
+}
+
+/** What a console page gets once signed in: the credential, the check of an API error (401), and sign-out. */
+export interface StaffPageProps {
+  credential: Credential;
+  onAuthError: (e: unknown) => void;
+  onSignOut: () => void;
+}
+
+/** The app of a console: the sign-in until there is a credential, then the page (`mount(staffApp(role, Page))`). */
+export function staffApp(role: StaffRole, Page: FunctionComponent<StaffPageProps>): FunctionComponent {
+  return function App() {
+    const staff = useStaff(role);
+    return h(StaffGate, {
+      role,
+      staff,
+      children: (credential) =>
+        h(Page, { credential, onAuthError: (e) => staff.check(e), onSignOut: () => staff.signOut() }),
+    });
+  };
+}
+
+export interface TabItem<T extends string> {
+  id: T;
+  label: string;
+  /** Shown after the label as a badge (the cases in that tab). */
+  count?: number;
+}
+
+/**
+ * A tab bar (`role=tablist`): one button a tab, with the id `tab-<id>` its panel names in `aria-labelledby`.
+ * `panel`: the id of the panel the tabs show (one for all, or one a tab), said in `aria-controls`. `arrowKeys`: only
+ * the selected tab is in the tab order, and ←/→ select and focus the previous/next tab.
+ */
+export function Tabs<T extends string>(props: {
+  label: string;
+  tabs: TabItem<T>[];
+  selected: T;
+  onSelect: (id: T) => void;
+  panel?: string | ((id: T) => string);
+  arrowKeys?: boolean;
+}) {
+  const { tabs, selected, onSelect, panel, arrowKeys } = props;
+  const step = (by: number) => {
+    const at = tabs.findIndex((t) => t.id === selected);
+    const next = tabs[(at + by + tabs.length) % tabs.length];
+    if (!next) return;
+    onSelect(next.id);
+    document.getElementById(`tab-${next.id}`)?.focus();
+  };
+  return h(
+    'nav',
+    { class: 'tabs', role: 'tablist', 'aria-label': props.label },
+    tabs.map((t) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: `tab-${t.id}`,
+          'aria-selected': selected === t.id,
+          ...(panel === undefined ? {} : { 'aria-controls': typeof panel === 'string' ? panel : panel(t.id) }),
+          ...(arrowKeys
+            ? {
+                tabIndex: selected === t.id ? 0 : -1,
+                onKeyDown: (e: KeyboardEvent) => {
+                  if (e.key === 'ArrowRight') step(1);
+                  else if (e.key === 'ArrowLeft') step(-1);
+                },
+              }
+            : {}),
+          onClick: () => onSelect(t.id),
+        },
+        t.label,
+        t.count === undefined ? null : h('span', { class: 'count' }, String(t.count)),
+      ),
+    ),
+  );
 }
 
 export function SignOut(props: { onClick: () => void }) {

@@ -25,7 +25,7 @@ import { download, toCsv } from '../lib/csv.ts';
 import { addDays, dateTime, days, dueLevel, pct, shanghaiToday } from '../lib/format.ts';
 import { tr } from '../lib/i18n.ts';
 import { type Catalog, catalog } from '../lib/taxonomy.ts';
-import { Badge, Field, Header, mount, Notice, SignOut, StaffGate, Text, useStaff } from '../lib/ui.ts';
+import { Badge, Field, Header, mount, Notice, SignOut, type StaffPageProps, staffApp, Tabs, Text } from '../lib/ui.ts';
 import { ChartView, PALETTE } from './charts.ts';
 
 type RateName =
@@ -687,6 +687,38 @@ function CaseCard(props: {
           onInput: (e: Event) => setReason((e.target as HTMLTextAreaElement).value),
         }),
       );
+    /** The decision's buttons: the one that decides, and the one that refuses (it needs the reason). */
+    const actions = (
+      primary: { label: string; onClick: () => unknown; id?: string },
+      refuse?: { label: string; path: string; done: string },
+    ) =>
+      h(
+        'div',
+        { class: 'actions' },
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'primary',
+            disabled: busy,
+            ...(primary.id ? { id: primary.id } : {}),
+            onClick: primary.onClick,
+          },
+          primary.label,
+        ),
+        refuse
+          ? h(
+              'button',
+              {
+                type: 'button',
+                class: 'secondary',
+                disabled: busy,
+                onClick: () => withReason() && void decide(refuse.path, { reason }, refuse.done),
+              },
+              refuse.label,
+            )
+          : null,
+      );
     if (kind === 'triage' && allowed.has('assignTriage')) {
       return h(
         'div',
@@ -711,23 +743,13 @@ function CaseCard(props: {
           id: `triage-dept-${s.caseId}`,
           label: tr('承办单位', 'Department'),
         }),
-        h(
-          'div',
-          { class: 'actions' },
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'primary',
-              disabled: busy,
-              onClick: () =>
-                category && department
-                  ? void decide('triage', { category, department }, tr('已分拨', 'Dispatched'))
-                  : need(tr('类别和承办单位', 'category and department')),
-            },
-            tr('分拨', 'Dispatch'),
-          ),
-        ),
+        actions({
+          label: tr('分拨', 'Dispatch'),
+          onClick: () =>
+            category && department
+              ? void decide('triage', { category, department }, tr('已分拨', 'Dispatched'))
+              : need(tr('类别和承办单位', 'category and department')),
+        }),
         allowed.has('reject')
           ? h(
               'details',
@@ -759,37 +781,19 @@ function CaseCard(props: {
           label: tr('改派至', 'Re-dispatch to'),
         }),
         reasonField(tr('审核意见', 'Comment')),
-        h(
-          'div',
-          { class: 'actions' },
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'primary',
-              disabled: busy,
-              onClick: () =>
-                department
-                  ? void decide(
-                      'return/approve',
-                      { department, ...(reason.trim() ? { reason } : {}) },
-                      tr('退单通过并改派', 'Approved and re-dispatched'),
-                    )
-                  : need(tr('改派单位', 'the new department')),
-            },
-            tr('同意退单并改派', 'Approve, re-dispatch'),
-          ),
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'secondary',
-              disabled: busy,
-              onClick: () =>
-                withReason() && void decide('return/reject', { reason }, tr('已驳回退单', 'Return rejected')),
-            },
-            tr('驳回', 'Reject'),
-          ),
+        actions(
+          {
+            label: tr('同意退单并改派', 'Approve, re-dispatch'),
+            onClick: () =>
+              department
+                ? void decide(
+                    'return/approve',
+                    { department, ...(reason.trim() ? { reason } : {}) },
+                    tr('退单通过并改派', 'Approved and re-dispatched'),
+                  )
+                : need(tr('改派单位', 'the new department')),
+          },
+          { label: tr('驳回', 'Reject'), path: 'return/reject', done: tr('已驳回退单', 'Return rejected') },
         ),
       );
     }
@@ -807,35 +811,13 @@ function CaseCard(props: {
           detail.pendingRequest.reason,
         ),
         reasonField(tr('审核意见', 'Comment')),
-        h(
-          'div',
-          { class: 'actions' },
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'primary',
-              disabled: busy,
-              onClick: () =>
-                void decide(
-                  'extension/approve',
-                  reason.trim() ? { reason } : {},
-                  tr('已批准延期', 'Extension approved'),
-                ),
-            },
-            tr('批准延期', 'Approve'),
-          ),
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'secondary',
-              disabled: busy,
-              onClick: () =>
-                withReason() && void decide('extension/reject', { reason }, tr('已驳回延期', 'Extension rejected')),
-            },
-            tr('驳回', 'Reject'),
-          ),
+        actions(
+          {
+            label: tr('批准延期', 'Approve'),
+            onClick: () =>
+              void decide('extension/approve', reason.trim() ? { reason } : {}, tr('已批准延期', 'Extension approved')),
+          },
+          { label: tr('驳回', 'Reject'), path: 'extension/reject', done: tr('已驳回延期', 'Extension rejected') },
         ),
       );
     }
@@ -844,36 +826,18 @@ function CaseCard(props: {
         'div',
         { class: 'decision' },
         reasonField(tr('审核意见（退回时必填）', 'Comment (required to send back)')),
-        h(
-          'div',
-          { class: 'actions' },
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'primary',
-              disabled: busy,
-              id: `approve-closure-${s.caseId}`,
-              onClick: () =>
-                void decide(
-                  'closure/approve',
-                  reason.trim() ? { text: reason } : {},
-                  tr('审核通过，待回访', 'Approved; follow-up next'),
-                ),
-            },
-            tr('审核通过', 'Approve closure'),
-          ),
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'secondary',
-              disabled: busy,
-              onClick: () =>
-                withReason() && void decide('closure/reject', { reason }, tr('已退回承办单位', 'Sent back')),
-            },
-            tr('退回重办', 'Send back'),
-          ),
+        actions(
+          {
+            label: tr('审核通过', 'Approve closure'),
+            id: `approve-closure-${s.caseId}`,
+            onClick: () =>
+              void decide(
+                'closure/approve',
+                reason.trim() ? { text: reason } : {},
+                tr('审核通过，待回访', 'Approved; follow-up next'),
+              ),
+          },
+          { label: tr('退回重办', 'Send back'), path: 'closure/reject', done: tr('已退回承办单位', 'Sent back') },
         ),
       );
     }
@@ -1123,7 +1087,7 @@ function HotSpots(props: { credential: Credential; onAuthError: (e: unknown) => 
   );
 }
 
-function Dashboard(props: { credential: Credential; onAuthError: (e: unknown) => void; onSignOut: () => void }) {
+function Dashboard(props: StaffPageProps) {
   const [section, setSection] = useState<Section>(() => {
     const s = location.hash.slice(1) as Section;
     return SECTIONS.some(([id]) => id === s) ? s : 'overview';
@@ -1149,24 +1113,13 @@ function Dashboard(props: { credential: Credential; onAuthError: (e: unknown) =>
       { title: tr('12345 督办指挥台', '12345 Supervisor Dashboard') },
       h(SignOut, { onClick: props.onSignOut }),
     ),
-    h(
-      'nav',
-      { class: 'tabs', role: 'tablist', 'aria-label': tr('功能', 'Sections') },
-      SECTIONS.map(([id, zh, en]) =>
-        h(
-          'button',
-          {
-            type: 'button',
-            role: 'tab',
-            id: `tab-${id}`,
-            'aria-selected': section === id,
-            'aria-controls': 'panel',
-            onClick: () => go(id),
-          },
-          tr(zh, en),
-        ),
-      ),
-    ),
+    h(Tabs<Section>, {
+      label: tr('功能', 'Sections'),
+      tabs: SECTIONS.map(([id, zh, en]) => ({ id, label: tr(zh, en) })),
+      selected: section,
+      onSelect: go,
+      panel: 'panel',
+    }),
     h(
       'main',
       { class: 'wide', id: 'panel', role: 'tabpanel', 'aria-labelledby': `tab-${section}` },
@@ -1179,14 +1132,4 @@ function Dashboard(props: { credential: Credential; onAuthError: (e: unknown) =>
   );
 }
 
-function App() {
-  const staff = useStaff('supervisor');
-  return h(StaffGate, {
-    role: 'supervisor',
-    staff,
-    children: (credential) =>
-      h(Dashboard, { credential, onAuthError: (e) => staff.check(e), onSignOut: () => staff.signOut() }),
-  });
-}
-
-mount(App);
+mount(staffApp('supervisor', Dashboard));
