@@ -129,7 +129,7 @@ describe('Class: DynamoStore', () => {
     expect(r).toEqual({ applied: 3, skipped: 0 });
     const inputs = db.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
     expect(inputs).toHaveLength(2);
-    const d1 = inputs.find((i) => i.Key?.sk?.S === 'agg-d1')!;
+    const d1 = inputs.find((i) => i.Key?.sk?.S === '2025-11-28#agg-d1')!;
     expect(d1.ConditionExpression).toBe('NOT contains(#applied, :t0) AND NOT contains(#applied, :t1)');
     expect(d1.ExpressionAttributeValues?.[':c0']).toEqual({ N: '2' });
     expect(d1.ExpressionAttributeValues?.[':tok']).toEqual({ SS: ['C1@1', 'C2@1'] });
