@@ -102,7 +102,13 @@ const suite: BenchSuite = async ({ quick }) => {
         '< 3 MiB',
         '',
       ],
-      ['artifact size (this run)', `${(json.length / 1024).toFixed(0)} KiB (vocabulary ${artifact.vocabSize})`, '', ''],
+      [
+        'artifact size (this run)',
+        `${(json.length / 1024).toFixed(0)} KiB (vocabulary ${artifact.vocabSize}, keys ${artifact.keyBits} bits, ` +
+          `IDF ${artifact.idfBits} bits, weights ${artifact.weightBits} bits, Brotli, Base85)`,
+        '',
+        '',
+      ],
       ['load time (JSON.parse + loadModel, median of 7)', ms(median(loads)), '≪ 100 ms', ''],
       ['inference per request, model: CPU time (mean)', ms(inf.cpu), '≤ 0.2 ms', ''],
       [
@@ -154,11 +160,14 @@ const suite: BenchSuite = async ({ quick }) => {
     ],
     notes: [
       'Folds are stratified by label and keep identical texts together (108 exact duplicates in the data), seed fixed.',
-      'Features: character 1–2-grams (32-bit FNV-1a hashes, df ≥ 2), sublinear TF-IDF, L2; NBSVM: each one-vs-rest L2-loss',
+      'Features: character 1–2-grams (FNV-1a hashes, df ≥ 2), sublinear TF-IDF, L2; NBSVM: each one-vs-rest L2-loss',
       "linear SVM (dual coordinate descent, C = 1) sees its features scaled by its class's Naive Bayes log-count ratio",
       '(smoothing 1; folded into the stored weights); softmax(T·s + b) fitted on inner 3-fold out-of-fold scores.',
+      'Artifact (issue 12): the n-grams that move the decision most keep the full fit’s weights (max − min over labels ×',
+      'TF-IDF mass), pruned inside every CV fold; the rest count as unknown (one RMS IDF). Before: all 121,015 n-grams,',
+      '8-bit codes, varint keys, base64 in JSON: 1675 KiB, macro-F1 0.9127, precision@80% 0.9692 (same folds).',
       'Inference: one pass, no string per n-gram (code units → incremental FNV-1a → open-addressing key index, direct table',
-      'for 1-grams), 8-bit weights read in place through 256-entry tables. Before NBSVM (plain SVM, C = 3): macro-F1 0.9073.',
+      'for 1-grams), weight codes read in place through 256-entry tables. Before NBSVM (plain SVM, C = 3): macro-F1 0.9073.',
       `Inference timed on the ${texts.length} training texts (mean ${Math.round(mean(texts.map((t) => t.length)))} characters), one core, machine shared with others.`,
     ],
   };

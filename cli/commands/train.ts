@@ -1,8 +1,10 @@
 /**
  * `cityloop train --data file.csv [--data more.csv …] [--text-column text] [--label-column label] --out model.json
- *   [--C 1] [--nb-alpha 1] [--min-df 2] [--seed N]`
+ *   [--C 1] [--nb-alpha 1] [--min-df 2] [--seed N] [--max-features 40000] [--weight-bits 7] [--idf-bits 6] [--key-bits K]`
  * Trains the request classifier from labelled UTF-8 CSVs (read in the order given, e.g. the city's history and the
- * supervisors' corrections from `cityloop corrections`) and writes one JSON artifact.
+ * supervisors' corrections from `cityloop corrections`) and writes one JSON artifact. The defaults are those of the
+ * shipped model (`DEFAULT_TRAIN_OPTIONS`): `--max-features 0 --weight-bits 8 --idf-bits 8 --key-bits 32` keeps every
+ * n-gram at full precision (a larger artifact, the same accuracy within noise).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { csvError, readLabelledCsv } from '#core/classify/csv.ts';
@@ -64,6 +66,21 @@ export function trainOptionsFrom(f: Flags): TrainOptions {
     if (nbAlpha < 0) throw new Error('--nb-alpha must be ≥ 0 (0 turns the Naive Bayes scaling off)');
     o.nbAlpha = nbAlpha;
   }
+  const int = (name: string, lo: number, hi: number) => {
+    const v = num(name);
+    if (v !== undefined && !(Number.isInteger(v) && v >= lo && v <= hi)) {
+      throw new Error(`--${name} must be an integer from ${lo} to ${hi}`);
+    }
+    return v;
+  };
+  const maxFeatures = int('max-features', 0, 2 ** 31);
+  if (maxFeatures !== undefined) o.maxFeatures = maxFeatures;
+  const weightBits = int('weight-bits', 2, 8);
+  if (weightBits !== undefined) o.weightBits = weightBits;
+  const idfBits = int('idf-bits', 1, 8);
+  if (idfBits !== undefined) o.idfBits = idfBits;
+  const keyBits = int('key-bits', 16, 32);
+  if (keyBits !== undefined) o.keyBits = keyBits;
   return o;
 }
 

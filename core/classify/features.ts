@@ -187,38 +187,88 @@ export class KeyIndex {
   }
 }
 
-/** Sorted uint32 keys ↔ bytes (delta + LEB128 varint): ~2–3 bytes a key instead of 4. */
-export function encodeKeys(sorted: Uint32Array): Uint8Array {
-  const out: number[] = [];
+/** Total bits of the Golomb–Rice code of the gaps of sorted distinct keys with parameter `b`. */
+function riceBits(sorted: Uint32Array, b: number): number {
+  const div = 2 ** b;
+  let bits = 0;
   let prev = 0;
   for (const k of sorted) {
-    let d = k - prev;
+    bits += Math.floor((k - prev) / div) + 1 + b;
     prev = k;
-    while (d >= 0x80) {
-      out.push((d & 0x7f) | 0x80);
-      d = Math.floor(d / 128);
-    }
-    out.push(d);
   }
-  return Uint8Array.from(out);
+  return bits;
 }
 
-export function decodeKeys(bytes: Uint8Array, count: number): Uint32Array {
-  const out = new Uint32Array(count);
-  let pos = 0;
-  let prev = 0;
-  for (let i = 0; i < count; i++) {
-    let d = 0;
-    let mul = 1;
-    for (;;) {
-      const b = bytes[pos++];
-      if (b === undefined) throw new Error('truncated key table');
-      d += (b & 0x7f) * mul;
-      if (b < 0x80) break;
-      mul *= 128;
+/** The Rice parameter that codes these sorted keys' gaps in the fewest bits (about log2 of the mean gap). */
+export function riceParameter(sorted: Uint32Array): number {
+  let best = 0;
+  let bestBits = Infinity;
+  for (let b = 0; b <= 31; b++) {
+    const bits = riceBits(sorted, b);
+    if (bits < bestBits) {
+      best = b;
+      bestBits = bits;
     }
-    prev += d;
-    out[i] = prev;
+  }
+  return best;
+}
+
+/**
+ * Sorted distinct uint32 keys → Golomb–Rice code of their gaps, MSB first: gap >> b as that many 1 bits and a 0, then
+ * the b low bits. About log2(mean gap) + 1.5 bits a key (a varint needs whole bytes).
+ */
+export function encodeKeysRice(sorted: Uint32Array, b: number): Uint8Array {
+  const out = new Uint8Array(Math.ceil(riceBits(sorted, b) / 8));
+  const div = 2 ** b;
+  let bit = 0;
+  let prev = 0;
+  for (const k of sorted) {
+    const d = k - prev;
+    prev = k;
+    const q = Math.floor(d / div);
+    const rem = d - q * div;
+    for (let i = 0; i < q; i++, bit++) out[bit >> 3] = (out[bit >> 3] as number) | (0x80 >> (bit & 7));
+    bit++;
+    for (let i = b - 1; i >= 0; i--, bit++) {
+      if (Math.floor(rem / 2 ** i) % 2 === 1) out[bit >> 3] = (out[bit >> 3] as number) | (0x80 >> (bit & 7));
+    }
   }
   return out;
+}
+
+/** Inverse of `encodeKeysRice`: `count` keys, and the bytes the code took. Throws on a truncated or overflowing code. */
+export function decodeKeysRice(bytes: Uint8Array, count: number, b: number): { keys: Uint32Array; length: number } {
+  const out = new Uint32Array(count);
+  const end = bytes.length * 8;
+  const div = 2 ** b;
+  let bit = 0;
+  let prev = 0;
+  for (let i = 0; i < count; i++) {
+    let q = 0;
+    while (bit < end && ((bytes[bit >> 3] as number) & (0x80 >> (bit & 7))) !== 0) {
+      q++;
+      bit++;
+    }
+    if (bit + 1 + b > end) throw new Error('truncated key table');
+    bit++;
+    let rem = 0;
+    if (b <= 24) {
+      // The b bits from a 32-bit big-endian window (bytes past the end read as 0; the length check above holds).
+      const p = bit >> 3;
+      const w =
+        (((bytes[p] as number) << 24) |
+          ((bytes[p + 1] ?? 0) << 16) |
+          ((bytes[p + 2] ?? 0) << 8) |
+          (bytes[p + 3] ?? 0)) >>>
+        0;
+      rem = b === 0 ? 0 : ((w << (bit & 7)) >>> 0) >>> (32 - b);
+      bit += b;
+    } else {
+      for (let j = 0; j < b; j++, bit++) rem = rem * 2 + (((bytes[bit >> 3] as number) >> (7 - (bit & 7))) & 1);
+    }
+    prev += q * div + rem;
+    if (prev > 0xffffffff || (i > 0 && q * div + rem === 0)) throw new Error('bad key table');
+    out[i] = prev;
+  }
+  return { keys: out, length: (bit + 7) >> 3 };
 }

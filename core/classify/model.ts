@@ -8,26 +8,35 @@
  * the class. The scaling is folded into the stored weights (w'ᵣ = rᵣ · wᵣ), so inference is the same plain linear model.
  * Measured with the same 5 folds on train.csv: macro-F1 0.9073 → 0.9127 (see bench/classify.bench.ts).
  *
+ * Compact artifact (issue 12: it is bundled into three Lambdas): after the full fit, only the `maxFeatures` n-grams
+ * that move the decision most keep their weights (`rankFeatures`); the rest count as unknown n-grams, with one IDF
+ * fitted to them. Keys keep the top `keyBits` bits of each hash (Rice-coded gaps), IDF codes `idfBits`, weights
+ * `weightBits` with square-root companding, all in one Brotli blob. CV prunes inside each fold, so it measures what
+ * ships. Same 5 folds: all 121,015 n-grams at 8 bits (1675 KiB) gave macro-F1 0.9127, precision@80 % 0.9692; the
+ * shipped 30,000 give 0.9131 and 0.9694 (bench/classify.bench.ts).
+ *
  * Deterministic: a seeded PRNG orders the coordinate descent, every loop runs in a fixed order and the artifact holds
- * no clock, so the same data and options give a byte-identical JSON artifact. The artifact is compact (sorted hashed
- * keys delta-encoded, IDF in 8 bits, weights in 8-bit square-root companding) and pure data: inference is plain JS.
+ * no clock, so the same data and options give a byte-identical JSON artifact (Brotli of the pinned Node).
+ * Pure data: inference is plain JS (one `brotliDecompressSync` at load, about 2 ms).
  */
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { CityLoopError } from '#core/errors.ts';
 import {
   DEFAULT_FEATURES,
-  decodeKeys,
-  encodeKeys,
+  decodeKeysRice,
+  encodeKeysRice,
   extractFeatures,
   type FeatureSpec,
   FNV_OFFSET,
   FNV_PRIME,
   KeyIndex,
   normalizeCodes,
+  riceParameter,
   type SparseCounts,
 } from './features.ts';
 
 export const MODEL_FORMAT = 'cityloop.text-classifier';
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
 
 export interface TrainExample {
   text: string;
@@ -57,6 +66,17 @@ export interface TrainOptions {
    * (plain TF-IDF SVM).
    */
   nbAlpha?: number;
+  /**
+   * Keep at most this many n-grams (0: every one with df ≥ minDf): the ones that move the decision most, with the
+   * weights of the full fit (`rankFeatures`); the rest count as unknown n-grams.
+   */
+  maxFeatures?: number;
+  /** Bits per stored weight code, sign included (2–8), square-root companded. */
+  weightBits?: number;
+  /** Bits per stored IDF code (1–8). */
+  idfBits?: number;
+  /** Bits of each n-gram's 32-bit hash the artifact keeps (16–32): fewer bits, smaller key table, rare collisions. */
+  keyBits?: number;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: Required<TrainOptions> = {
@@ -69,6 +89,12 @@ export const DEFAULT_TRAIN_OPTIONS: Required<TrainOptions> = {
   calibrationFolds: 3,
   calibration: 'affine',
   nbAlpha: 1,
+  // The shipped model's compact artifact (issue 12), each width measured with the same 5 folds (bench/classify.bench.ts):
+  // 25,000 n-grams or 6-bit weights or 5-bit IDF or 24-bit keys each cost macro-F1 or precision@80 %.
+  maxFeatures: 30000,
+  weightBits: 7,
+  idfBits: 6,
+  keyBits: 26,
 };
 
 /** The JSON artifact (`config/model/classifier.json`). */
@@ -78,15 +104,23 @@ export interface ModelArtifact {
   labels: string[];
   features: FeatureSpec;
   vocabSize: number;
-  /** base64 of the sorted 32-bit n-gram hashes, delta + varint encoded. */
-  keys: string;
-  /** base64 of one byte per vocabulary entry: idf = 1 + q / 255 * (idfMax - 1). */
-  idf: string;
+  /** Keys are the top keyBits bits of the n-grams' 32-bit FNV-1a hashes. */
+  keyBits: number;
+  /** IDF codes are 0 … 2^idfBits − 1: idf = 1 + q / (2^idfBits − 1) · (idfMax − 1). */
+  idfBits: number;
   idfMax: number;
-  /** Quantized IDF code used for n-grams outside the vocabulary (they still count in the vector's length). */
+  /** IDF code used for n-grams outside the vocabulary (they still count in the vector's length). */
   idfUnknown: number;
-  /** base64 of int8 weights, vocabSize × labels.length, row-major; w = sign(q) * (q / 127)^2 * scale[label]. */
-  weights: string;
+  /** Weight codes are −L … L with L = 2^(weightBits − 1) − 1: w = sign(q) · (q / L)² · scales[label]. */
+  weightBits: number;
+  /** Golomb–Rice parameter of the key gaps in `data`. */
+  keyRice: number;
+  /**
+   * Base85 (`toBase85`) of Brotli (RFC 7932) of three tables back to back: the sorted keys as Rice-coded gaps (`encodeKeysRice`,
+   * padded to a byte), one IDF code byte per n-gram, then vocabSize × labels.length weight codes (int8, row-major).
+   * One byte per code, so Brotli's entropy coder stores them near their entropy.
+   */
+  data: string;
   scales: number[];
   bias: number[];
   /** p = softmax(temperature · score + bias); `bias` only with method `affine`. */
@@ -101,6 +135,8 @@ export interface ModelArtifact {
     seed: number;
     /** NBSVM smoothing (0 or absent: plain TF-IDF SVM). */
     nbAlpha?: number;
+    /** The vocabulary was pruned to this many n-grams (absent: every n-gram with df ≥ minDf). */
+    maxFeatures?: number;
   };
 }
 
@@ -134,7 +170,9 @@ export function seededRandom(seed: number): () => number {
 
 interface Core {
   K: number;
+  /** Sorted stored keys: the top `32 − keyShift` bits of each n-gram's hash. */
   keys: Uint32Array;
+  keyShift: number;
   index: KeyIndex;
   idfQ: Uint8Array;
   idfMax: number;
@@ -143,8 +181,8 @@ interface Core {
   scales: Float64Array;
   bias: Float64Array;
   /**
-   * Dequantization tables (`weightTable`, `idfTableOf`): inference reads the 8-bit weights and IDF codes in place, K + 1
-   * bytes per vocabulary row (about 1 MB for 120k n-grams, mostly cache-resident) instead of a float copy 4× as large.
+   * Dequantization tables (`weightTable`, `idfTableOf`): inference reads the weight and IDF codes in place, K + 1
+   * bytes per vocabulary row (cache-resident) instead of a float copy 4× as large.
    */
   wTable: Float32Array;
   idfTable: Float32Array;
@@ -158,30 +196,32 @@ interface Core {
 function unigramRows(core: Core): Int32Array {
   const out = new Int32Array(65536);
   const seed = (FNV_OFFSET ^ 1) >>> 0;
-  for (let c = 0; c < 65536; c++) out[c] = core.index.get(Math.imul(seed ^ c, FNV_PRIME) >>> 0);
+  const shift = core.keyShift;
+  for (let c = 0; c < 65536; c++) out[c] = core.index.get(Math.imul(seed ^ c, FNV_PRIME) >>> shift);
   return out;
 }
 
-const idfOf = (q: number, idfMax: number): number => 1 + (q / 255) * (idfMax - 1);
+const idfOf = (q: number, idfMax: number, levels: number): number => 1 + (q / levels) * (idfMax - 1);
 
 /** 1 + ln(c) for small counts, without a log call per feature. */
 const SUBLINEAR = Float64Array.from({ length: 256 }, (_, c) => (c === 0 ? 0 : 1 + Math.log(c)));
 const sublinear = (c: number): number => (c < 256 ? (SUBLINEAR[c] as number) : 1 + Math.log(c));
 
-/** One 256-entry dequantization table per label, index k · 256 + q + 128: w = sign(q) · (q / 127)² · scale[k]. */
-function weightTable(scales: Float64Array, K: number): Float32Array {
+/** One 256-entry dequantization table per label, index k · 256 + q + 128: w = sign(q) · (q / L)² · scale[k]. */
+function weightTable(scales: Float64Array, K: number, L: number): Float32Array {
   const table = new Float32Array(K * 256);
   for (let k = 0; k < K; k++) {
     for (let q = -128; q < 128; q++) {
-      const a = q / 127;
+      const a = q / L;
       table[k * 256 + q + 128] = (q < 0 ? -a * a : a * a) * (scales[k] as number);
     }
   }
   return table;
 }
 
-/** IDF by its 8-bit code. */
-const idfTableOf = (idfMax: number): Float32Array => Float32Array.from({ length: 256 }, (_, q) => idfOf(q, idfMax));
+/** IDF by its code. */
+const idfTableOf = (idfMax: number, levels: number): Float32Array =>
+  Float32Array.from({ length: 256 }, (_, q) => idfOf(q, idfMax, levels));
 
 let rowBuf = new Int32Array(1024);
 let valBuf = new Float64Array(1024);
@@ -207,7 +247,7 @@ function scoreCore(core: Core, doc: SparseCounts): Float64Array {
   let normUnknown = 0;
   let m = 0;
   for (let j = 0; j < u; j++) {
-    const r = index.get(keys[j] as number);
+    const r = index.get((keys[j] as number) >>> core.keyShift);
     const tf = sublinear(counts[j] as number);
     if (r < 0) {
       const v = tf * unknownIdf;
@@ -261,7 +301,7 @@ let stamp = 0;
  * Same result as `scoreCore(core, extractFeatures(text, spec))`.
  */
 function scoreText(core: Core, text: string, spec: FeatureSpec): Float64Array {
-  const { index, idfQ, idfTable, rowCount } = core;
+  const { index, idfQ, idfTable, rowCount, keyShift: shift } = core;
   const codes = normalizeCodes(text, spec.maxChars);
   const len = codes.length;
   const n1 = spec.ngrams.includes(1);
@@ -295,7 +335,7 @@ function scoreText(core: Core, text: string, spec: FeatureSpec): Float64Array {
       let h = (FNV_OFFSET ^ n) >>> 0;
       for (let j = i; j < i + n; j++) h = Math.imul(h ^ (codes[j] as number), FNV_PRIME);
       h >>>= 0;
-      const r = n === 1 && uni ? (uni[codes[i] as number] as number) : index.get(h);
+      const r = n === 1 && uni ? (uni[codes[i] as number] as number) : index.get(h >>> shift);
       if (r >= 0) {
         const c = rowCount[r] as number;
         if (c === 0) rows[m++] = r;
@@ -395,35 +435,39 @@ function nbRatios(
   return ratio;
 }
 
-/** Fits vocabulary, IDF and the K one-vs-rest SVMs on the docs at `idx`; returns the quantized core. */
-function fitCore(
+/** The float SVM weights of one fit, before quantization. */
+interface Fit {
+  /** V × K, row-major, NB scaling folded in. */
+  W: Float64Array;
+  bias: Float64Array;
+  /** Σ over the training docs of each n-gram's normalized TF-IDF value (how much text it scores). */
+  mass: Float64Array;
+}
+
+/**
+ * TF-IDF rows of the training docs over the vocabulary `keys` (n-grams outside it count in each doc's norm with the
+ * IDF of an unknown n-gram, as at inference), then the K one-vs-rest NBSVMs.
+ */
+function fitSvms(
   maps: readonly SparseCounts[],
   y: Int32Array,
   K: number,
   idx: readonly number[],
   o: Required<TrainOptions>,
-): Core {
+  keys: Uint32Array,
+  idfQ: Uint8Array,
+  idfMax: number,
+  idfUnknownQ: number,
+  levels: number,
+): Fit {
   const n = idx.length;
-  // Document frequencies over the training docs; vocabulary = keys with df ≥ minDf, sorted for determinism.
-  const df = new Map<number, number>();
-  for (const i of idx) for (const key of (maps[i] as SparseCounts).keys) df.set(key, (df.get(key) ?? 0) + 1);
-  const vocab: number[] = [];
-  for (const [key, d] of df) if (d >= o.minDf) vocab.push(key);
-  vocab.sort((a, b) => a - b);
-  const keys = Uint32Array.from(vocab);
-  const index = new KeyIndex(keys);
   const V = keys.length;
-  const idfMax = Math.fround(Math.log((1 + n) / (1 + Math.min(o.minDf, n))) + 1);
-  // idf = ln((1 + n) / (1 + df)) + 1, stored as 8 bits over [1, idfMax]; n-grams outside the vocabulary get idfMax.
-  const quant = (d: number) => Math.round((Math.log((1 + n) / (1 + d)) / Math.max(idfMax - 1, 1e-9)) * 255);
-  const idfQ = new Uint8Array(V);
-  for (let r = 0; r < V; r++) idfQ[r] = Math.max(0, Math.min(255, quant(df.get(keys[r] as number) as number)));
-  const idfUnknownQ = 255;
-
+  const index = new KeyIndex(keys);
   // Sparse TF-IDF rows of the training docs, with the same quantized IDF as inference.
   const docRows: Int32Array[] = [];
   const docVals: Float64Array[] = [];
-  const unknownIdf = idfOf(idfUnknownQ, idfMax);
+  const unknownIdf = idfOf(idfUnknownQ, idfMax, levels);
+  const mass = new Float64Array(V);
   for (const i of idx) {
     const { keys: dk, counts: dc } = maps[i] as SparseCounts;
     const rs: number[] = [];
@@ -432,7 +476,7 @@ function fitCore(
     for (let j = 0; j < dk.length; j++) {
       const r = index.get(dk[j] as number);
       const tf = sublinear(dc[j] as number);
-      const v = tf * (r < 0 ? unknownIdf : idfOf(idfQ[r] as number, idfMax));
+      const v = tf * (r < 0 ? unknownIdf : idfOf(idfQ[r] as number, idfMax, levels));
       norm += v * v;
       if (r >= 0) {
         rs.push(r);
@@ -440,8 +484,12 @@ function fitCore(
       }
     }
     const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    docRows.push(Int32Array.from(rs));
-    docVals.push(Float64Array.from(vs, (v) => v * inv));
+    const row = Int32Array.from(rs);
+    const vals = Float64Array.from(vs, (v) => v * inv);
+    for (let q = 0; q < row.length; q++)
+      mass[row[q] as number] = (mass[row[q] as number] as number) + (vals[q] as number);
+    docRows.push(row);
+    docVals.push(vals);
   }
 
   // NBSVM: per class, the log-count ratio of each n-gram (document counts in vs out of the class, smoothed by nbAlpha).
@@ -520,8 +568,102 @@ function fitCore(
     for (let r = 0; r < V; r++) W[r * K + k] = ratio ? (w[r] as number) * (scale[r] as number) : (w[r] as number);
     bias[k] = b;
   }
+  return { W, bias, mass };
+}
 
-  // 8-bit square-root companding per label: keeps small weights that linear int8 would round to zero.
+/**
+ * Vocabulary rows, the ones that move the decision most first: (max − min over labels of w) × the n-gram's summed
+ * TF-IDF mass in the training docs. The spread, not |w|: adding one constant to every label's score leaves the softmax
+ * unchanged, so an n-gram with equal weights for all labels decides nothing. Ties broken by row: deterministic.
+ */
+function rankFeatures(fit: Fit, V: number, K: number): Int32Array {
+  const score = new Float64Array(V);
+  for (let r = 0; r < V; r++) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let k = 0; k < K; k++) {
+      lo = Math.min(lo, fit.W[r * K + k] as number);
+      hi = Math.max(hi, fit.W[r * K + k] as number);
+    }
+    score[r] = (hi - lo) * (fit.mass[r] as number);
+  }
+  return Int32Array.from({ length: V }, (_, r) => r).sort(
+    (a, b) => (score[b] as number) - (score[a] as number) || a - b,
+  );
+}
+
+/** Fits vocabulary, IDF and the K one-vs-rest SVMs on the docs at `idx`; returns the quantized core. */
+function fitCore(
+  maps: readonly SparseCounts[],
+  y: Int32Array,
+  K: number,
+  idx: readonly number[],
+  o: Required<TrainOptions>,
+): Core {
+  const n = idx.length;
+  // Document frequencies over the training docs; vocabulary = keys with df ≥ minDf, sorted for determinism.
+  const df = new Map<number, number>();
+  for (const i of idx) for (const key of (maps[i] as SparseCounts).keys) df.set(key, (df.get(key) ?? 0) + 1);
+  const vocab: number[] = [];
+  for (const [key, d] of df) if (d >= o.minDf) vocab.push(key);
+  vocab.sort((a, b) => a - b);
+  let keys: Uint32Array = Uint32Array.from(vocab);
+  const levels = (1 << o.idfBits) - 1;
+  const idfMax = Math.fround(Math.log((1 + n) / (1 + Math.min(o.minDf, n))) + 1);
+  // idf = ln((1 + n) / (1 + df)) + 1, stored in idfBits over [1, idfMax]; n-grams outside the vocabulary get idfMax
+  // (or, once pruned, the RMS IDF of what the vocabulary leaves out).
+  const quant = (d: number) => Math.round((Math.log((1 + n) / (1 + d)) / Math.max(idfMax - 1, 1e-9)) * levels);
+  const idfCodes = (ks: Uint32Array) =>
+    Uint8Array.from(ks, (key) => Math.max(0, Math.min(levels, quant(df.get(key) as number))));
+  let idfUnknownQ = levels;
+  let idfQ = idfCodes(keys);
+  const fit = fitSvms(maps, y, K, idx, o, keys, idfQ, idfMax, idfUnknownQ, levels);
+  const shift = 32 - o.keyBits;
+  let { W } = fit;
+  const { bias } = fit;
+  if ((o.maxFeatures > 0 && keys.length > o.maxFeatures) || shift > 0) {
+    // Pruned: the best `maxFeatures` n-grams keep their weights; the rest become unknown n-grams, which still count in
+    // a text's norm with one IDF (below). Keys are stored as their top `keyBits` bits: of n-grams whose short keys
+    // collide, the better ranked one is kept.
+    const max = o.maxFeatures > 0 ? o.maxFeatures : keys.length;
+    const seen = new Set<number>();
+    const kept: number[] = [];
+    for (const r of rankFeatures(fit, keys.length, K)) {
+      if (kept.length >= max) break;
+      const short = (keys[r] as number) >>> shift;
+      if (seen.has(short)) continue;
+      seen.add(short);
+      kept.push(r);
+    }
+    const full = keys;
+    kept.sort((a, b) => (full[a] as number) - (full[b] as number));
+    keys = Uint32Array.from(kept, (r) => (full[r] as number) >>> shift);
+    idfQ = Uint8Array.from(kept, (r) => idfQ[r] as number);
+    const Wk = new Float64Array(kept.length * K);
+    kept.forEach((r0, r) => {
+      for (let k = 0; k < K; k++) Wk[r * K + k] = W[r0 * K + k] as number;
+    });
+    W = Wk;
+    // The unknown IDF: root mean square of the IDF over the training docs' n-gram occurrences outside the kept
+    // vocabulary (pruned and rare alike), so a text's norm stays close to what the SVMs were fitted on.
+    const keptFull = new KeyIndex(Uint32Array.from(kept, (r) => full[r] as number));
+    let s2 = 0;
+    let c = 0;
+    for (const i of idx) {
+      for (const key of (maps[i] as SparseCounts).keys) {
+        if (keptFull.get(key) >= 0) continue;
+        const v = Math.log((1 + n) / (1 + (df.get(key) as number))) + 1;
+        s2 += v * v;
+        c++;
+      }
+    }
+    if (c > 0)
+      idfUnknownQ = Math.min(levels, Math.round(((Math.sqrt(s2 / c) - 1) / Math.max(idfMax - 1, 1e-9)) * levels));
+  }
+  const V = keys.length;
+
+  // Square-root companding per label (weightBits, sign included): keeps small weights that linear codes round to 0.
+  const L = (1 << (o.weightBits - 1)) - 1;
   const scales = new Float64Array(K);
   for (let i = 0; i < W.length; i++) {
     const k = i % K;
@@ -531,21 +673,22 @@ function fitCore(
   const wq = new Int8Array(W.length);
   for (let i = 0; i < W.length; i++) {
     const x = (W[i] as number) / (scales[i % K] as number);
-    wq[i] = Math.round(Math.sign(x) * Math.sqrt(Math.abs(x)) * 127);
+    wq[i] = Math.round(Math.sign(x) * Math.sqrt(Math.abs(x)) * L);
   }
   for (let k = 0; k < K; k++) bias[k] = Math.fround(bias[k] as number);
   return {
     K,
     keys,
-    index,
+    keyShift: shift,
+    index: new KeyIndex(keys),
     idfQ,
     idfMax,
     idfUnknownQ,
     wq,
     scales,
     bias,
-    wTable: weightTable(scales, K),
-    idfTable: idfTableOf(idfMax),
+    wTable: weightTable(scales, K, L),
+    idfTable: idfTableOf(idfMax, levels),
     rowCount: new Uint16Array(V),
   };
 }
@@ -697,13 +840,87 @@ function checkExamples(examples: readonly TrainExample[]): string[] {
 // ---------------------------------------------------------------------------------------------------------------------
 // Training, artifact, inference
 
-const b64 = (bytes: Uint8Array): string =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
+/**
+ * Base85 text for the binary blob: 5 characters per 4 bytes (base64 takes 5⅓), big-endian digits, a final group of
+ * m bytes as its first m + 1 characters (as in Ascii85). The alphabet is printable ASCII without the quotes, backquote,
+ * backslash and dollar sign, so neither JSON nor the JavaScript esbuild emits for the JSON import escapes anything.
+ */
+export const BASE85 = Array.from({ length: 94 }, (_, i) => String.fromCharCode(0x21 + i))
+  .filter((c) => !'"\'`\\$'.includes(c))
+  .slice(0, 85)
+  .join('');
+/** Digit of each byte value; −1 outside the alphabet. */
+const BASE85_DIGIT = Int8Array.from({ length: 256 }, (_, c) => (c < 128 ? BASE85.indexOf(String.fromCharCode(c)) : -1));
+
+export function toBase85(bytes: Uint8Array): string {
+  const parts: string[] = [];
+  const digits = new Array<string>(5);
+  for (let i = 0; i < bytes.length; i += 4) {
+    const m = Math.min(4, bytes.length - i);
+    let v = 0;
+    for (let j = 0; j < 4; j++) v = v * 256 + (j < m ? (bytes[i + j] as number) : 0);
+    for (let j = 4; j >= 0; j--) {
+      digits[j] = BASE85[v % 85] as string;
+      v = Math.floor(v / 85);
+    }
+    parts.push(digits.slice(0, m + 1).join(''));
+  }
+  return parts.join('');
+}
+
+/** Inverse of `toBase85`; throws on a character outside the alphabet, a 1-character tail or a group over 2³². */
+export function fromBase85(text: string): Uint8Array {
+  const tail = text.length % 5;
+  if (tail === 1) throw new Error('bad base85 length');
+  // Native passes: ASCII only (UTF-8 length = string length), then one byte per character.
+  if (Buffer.byteLength(text, 'utf8') !== text.length) throw new Error('bad base85 character');
+  const src = Buffer.from(text, 'latin1');
+  const full = text.length - tail;
+  const out = new Uint8Array((full / 5) * 4 + (tail > 0 ? tail - 1 : 0));
+  const D = BASE85_DIGIT;
+  let bad = 0;
+  let o = 0;
+  for (let i = 0; i < full; i += 5) {
+    const d0 = D[src[i] as number] as number;
+    const d1 = D[src[i + 1] as number] as number;
+    const d2 = D[src[i + 2] as number] as number;
+    const d3 = D[src[i + 3] as number] as number;
+    const d4 = D[src[i + 4] as number] as number;
+    bad |= d0 | d1 | d2 | d3 | d4;
+    const v = (((d0 * 85 + d1) * 85 + d2) * 85 + d3) * 85 + d4;
+    if (v > 0xffffffff) throw new Error('bad base85 group');
+    out[o] = v >>> 24;
+    out[o + 1] = v >>> 16;
+    out[o + 2] = v >>> 8;
+    out[o + 3] = v;
+    o += 4;
+  }
+  if (tail > 0) {
+    let v = 0;
+    for (let j = 0; j < 5; j++) {
+      const d = j < tail ? (D[src[full + j] as number] as number) : 84;
+      bad |= d;
+      v = v * 85 + d;
+    }
+    if (v > 0xffffffff) throw new Error('bad base85 group');
+    for (let j = 0; j < tail - 1; j++) out[o++] = v >>> (24 - 8 * j);
+  }
+  if (bad < 0) throw new Error('bad base85 character');
+  return out;
+}
 
 /** Trains a model on labelled examples; returns the artifact (serialize with `JSON.stringify`). */
 export function trainModel(examples: readonly TrainExample[], options: TrainOptions = {}): ModelArtifact {
   const o: Required<TrainOptions> = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  const int = (x: number, lo: number, hi: number) => Number.isInteger(x) && x >= lo && x <= hi;
+  if (!int(o.weightBits, 2, 8) || !int(o.idfBits, 1, 8) || !int(o.keyBits, 16, 32) || !int(o.maxFeatures, 0, 2 ** 31)) {
+    throw new CityLoopError(
+      'TRAIN_BAD_OPTIONS',
+      '训练参数超出范围 (weightBits 2–8, idfBits 1–8, keyBits 16–32, maxFeatures ≥ 0)',
+      400,
+      { weightBits: o.weightBits, idfBits: o.idfBits, keyBits: o.keyBits, maxFeatures: o.maxFeatures },
+    );
+  }
   const labels = checkExamples(examples);
   const K = labels.length;
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
@@ -736,6 +953,9 @@ export function trainModel(examples: readonly TrainExample[], options: TrainOpti
       ? { method: 'affine', ...fitAffine(calScores, calY, K), folds: calIdx.length > 0 ? folds : 0 }
       : { method: 'temperature', temperature: fitTemperature(calScores, calY), folds: calIdx.length > 0 ? folds : 0 };
 
+  const keyRice = riceParameter(core.keys);
+  const keyBytes = encodeKeysRice(core.keys, keyRice);
+  const wBytes = new Uint8Array(core.wq.buffer, core.wq.byteOffset, core.wq.byteLength);
   const rowsPerLabel: Record<string, number> = {};
   for (const l of labels) rowsPerLabel[l] = 0;
   for (const e of examples) rowsPerLabel[e.label] = (rowsPerLabel[e.label] ?? 0) + 1;
@@ -745,11 +965,13 @@ export function trainModel(examples: readonly TrainExample[], options: TrainOpti
     labels,
     features: { ngrams: [...o.features.ngrams], maxChars: o.features.maxChars },
     vocabSize: core.keys.length,
-    keys: b64(encodeKeys(core.keys)),
-    idf: b64(core.idfQ),
+    keyBits: o.keyBits,
+    idfBits: o.idfBits,
     idfMax: core.idfMax,
     idfUnknown: core.idfUnknownQ,
-    weights: b64(new Uint8Array(core.wq.buffer, core.wq.byteOffset, core.wq.byteLength)),
+    weightBits: o.weightBits,
+    keyRice,
+    data: toBase85(compress(concatBytes([keyBytes, core.idfQ, wBytes]))),
     scales: [...core.scales],
     bias: [...core.bias],
     calibration,
@@ -762,8 +984,30 @@ export function trainModel(examples: readonly TrainExample[], options: TrainOpti
       minDf: o.minDf,
       seed: o.seed,
       ...(o.nbAlpha > 0 ? { nbAlpha: o.nbAlpha } : {}),
+      ...(o.maxFeatures > 0 ? { maxFeatures: o.maxFeatures } : {}),
     },
   };
+}
+
+/** Brotli at its densest (quality 11; deterministic for the pinned Node's brotli): about 10 % below DEFLATE -9 here. */
+function compress(bytes: Uint8Array): Uint8Array {
+  return brotliCompressSync(bytes, {
+    params: {
+      [zlibConstants.BROTLI_PARAM_QUALITY]: 11,
+      [zlibConstants.BROTLI_PARAM_LGWIN]: 22,
+      [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+    },
+  });
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 export interface TextModel {
@@ -802,23 +1046,36 @@ export function loadModel(input: ModelArtifact | string): TextModel {
   ) {
     throw invalid('bad feature spec');
   }
+  const V = a.vocabSize;
+  if (!Number.isInteger(V) || V < 0) throw invalid('vocabSize');
+  const bits = (x: unknown, lo: number, hi: number) =>
+    Number.isInteger(x) && (x as number) >= lo && (x as number) <= hi;
+  if (!bits(a.idfBits, 1, 8) || !bits(a.weightBits, 2, 8) || !bits(a.keyBits, 16, 32) || !bits(a.keyRice, 0, 31)) {
+    throw invalid('bit widths');
+  }
+  const idfLevels = 2 ** a.idfBits - 1;
+  const weightLevels = 2 ** (a.weightBits - 1) - 1;
+  if (!bits(a.idfUnknown, 0, idfLevels) || !(a.idfMax >= 1)) throw invalid('idf fields');
+  let data: Uint8Array;
   let keys: Uint32Array;
+  let keyBytes: number;
   try {
-    keys = decodeKeys(unb64(a.keys), a.vocabSize);
+    data = new Uint8Array(brotliDecompressSync(fromBase85(a.data)));
+    ({ keys, length: keyBytes } = decodeKeysRice(data, V, a.keyRice));
   } catch {
     throw invalid('key table');
   }
-  if (!Number.isInteger(a.idfUnknown) || a.idfUnknown < 0 || a.idfUnknown > 255 || !(a.idfMax >= 1)) {
-    throw invalid('idf fields');
-  }
-  const idfQ = unb64(a.idf);
-  const wBytes = unb64(a.weights);
-  if (idfQ.length !== a.vocabSize || wBytes.length !== a.vocabSize * K) throw invalid('table sizes');
-  const wq = new Int8Array(wBytes.buffer, wBytes.byteOffset, wBytes.byteLength);
+  if (data.length !== keyBytes + V + V * K) throw invalid('table sizes');
+  const idfQ = data.subarray(keyBytes, keyBytes + V);
+  const wq = new Int8Array(data.buffer, data.byteOffset + keyBytes + V, V * K);
+  // Codes are not range-checked one by one (that loop cost 3–7 ms of a cold start): any code byte indexes a 256-entry
+  // table, so a code beyond the declared width gives an out-of-scale weight or IDF, never a read out of bounds.
   const scales = Float64Array.from(a.scales);
+  if (V > 0 && (keys[V - 1] as number) >= 2 ** a.keyBits) throw invalid('key table');
   const core: Core = {
     K,
     keys,
+    keyShift: 32 - a.keyBits,
     index: new KeyIndex(keys),
     idfQ,
     idfMax: a.idfMax,
@@ -826,9 +1083,9 @@ export function loadModel(input: ModelArtifact | string): TextModel {
     wq,
     scales,
     bias: Float64Array.from(a.bias),
-    wTable: weightTable(scales, K),
-    idfTable: idfTableOf(a.idfMax),
-    rowCount: new Uint16Array(a.vocabSize),
+    wTable: weightTable(scales, K, weightLevels),
+    idfTable: idfTableOf(a.idfMax, idfLevels),
+    rowCount: new Uint16Array(V),
   };
   const T = a.calibration?.temperature ?? 1;
   const shift = a.calibration?.bias;

@@ -187,6 +187,32 @@ describe('Command: train (options)', () => {
     expect(negative).toBe(2);
     expect(err()).toContain('--nb-alpha must be ≥ 0');
   });
+  it('should prune and quantize as the artifact-size flags say and refuse widths out of range', async () => {
+    // Prepare
+    writeFileSync(join(dir, 'd.csv'), csv(syntheticExamples()));
+    const args = ['--data', join(dir, 'd.csv'), '--out', join(dir, 'm.json')];
+
+    // Act
+    const code = await trainRun([
+      ...args,
+      '--max-features',
+      '25',
+      '--weight-bits',
+      '5',
+      '--idf-bits',
+      '4',
+      '--key-bits',
+      '20',
+    ]);
+    const bad = await trainRun([...args, '--weight-bits', '9']);
+
+    // Assess
+    expect(code).toBe(0);
+    const a = loadModel(readFileSync(join(dir, 'm.json'), 'utf8')).artifact;
+    expect([a.vocabSize, a.weightBits, a.idfBits, a.keyBits]).toEqual([25, 5, 4, 20]);
+    expect(bad).toBe(2);
+    expect(err()).toContain('--weight-bits must be an integer from 2 to 8');
+  });
 });
 
 describe('Command: eval', () => {

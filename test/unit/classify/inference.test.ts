@@ -1,7 +1,16 @@
+import { brotliDecompressSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeKeys, extractFeatures, normalizeCodes, normalizeText } from '#core/classify/features.ts';
-import { loadModel, type ModelArtifact, serializeModel, trainModel } from '#core/classify/model.ts';
+import { decodeKeysRice, extractFeatures, normalizeCodes, normalizeText } from '#core/classify/features.ts';
+import {
+  BASE85,
+  fromBase85,
+  loadModel,
+  type ModelArtifact,
+  serializeModel,
+  toBase85,
+  trainModel,
+} from '#core/classify/model.ts';
 import { syntheticExamples } from './fixtures.ts';
 
 /** The normalization as first written (regular expressions over strings): the fast path must match it exactly. */
@@ -10,16 +19,32 @@ const regexNormalize = (text: string, maxChars: number): string => {
   return s.length > maxChars ? s.slice(0, maxChars) : s;
 };
 
+/** Base85 the slow way: the text as one big number per 5-character group (padded with the last digit). */
+function naiveBase85(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i += 5) {
+    const group = text.slice(i, i + 5);
+    let v = 0n;
+    for (const c of group.padEnd(5, BASE85[84])) v = v * 85n + BigInt(BASE85.indexOf(c));
+    for (let j = 0; j < group.length - 1; j++) out.push(Number((v >> BigInt(24 - 8 * j)) & 255n));
+  }
+  return Uint8Array.from(out);
+}
+
 /** A deliberately naive scorer straight from the artifact fields, to check the fused one-pass inference against. */
 function referenceProbabilities(a: ModelArtifact, text: string): number[] {
   const K = a.labels.length;
-  const keys = decodeKeys(new Uint8Array(Buffer.from(a.keys, 'base64')), a.vocabSize);
+  const V = a.vocabSize;
+  const data = new Uint8Array(brotliDecompressSync(naiveBase85(a.data)));
+  const { keys, length } = decodeKeysRice(data, V, a.keyRice);
   const row = new Map([...keys].map((k, r) => [k, r]));
-  const idfQ = Buffer.from(a.idf, 'base64');
-  const wq = new Int8Array(new Uint8Array(Buffer.from(a.weights, 'base64')).buffer);
-  const idf = (q: number) => Math.fround(1 + (q / 255) * (a.idfMax - 1));
+  const idfQ = data.slice(length, length + V);
+  const wq = new Int8Array(data.slice(length + V, length + V + V * K).buffer);
+  const idfLevels = 2 ** a.idfBits - 1;
+  const wLevels = 2 ** (a.weightBits - 1) - 1;
+  const idf = (q: number) => Math.fround(1 + (q / idfLevels) * (a.idfMax - 1));
   const weight = (r: number, k: number) => {
-    const x = (wq[r * K + k] as number) / 127;
+    const x = (wq[r * K + k] as number) / wLevels;
     return Math.fround(Math.sign(x) * x * x * (a.scales[k] as number));
   };
   const doc = extractFeatures(text, a.features);
@@ -27,7 +52,7 @@ function referenceProbabilities(a: ModelArtifact, text: string): number[] {
   let norm = 0;
   const terms: [number, number][] = [];
   doc.keys.forEach((key, j) => {
-    const r = row.get(key);
+    const r = row.get(Math.floor(key / 2 ** (32 - a.keyBits)));
     const v = (1 + Math.log(doc.counts[j] as number)) * (r === undefined ? idf(a.idfUnknown) : idf(idfQ[r] as number));
     norm += v * v;
     if (r !== undefined) terms.push([r, v]);
@@ -91,10 +116,45 @@ describe('Function: normalizeCodes', () => {
   });
 });
 
+describe('Function: toBase85', () => {
+  it('should round-trip any bytes, 5 characters per 4 bytes, in an alphabet JSON and JS leave unescaped', () => {
+    // Act + Assess
+    expect(BASE85).toHaveLength(85);
+    expect(new Set(BASE85).size).toBe(85);
+    expect(BASE85).not.toMatch(/["'`\\$\s]/);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const text = toBase85(bytes);
+        expect(text).toHaveLength(Math.ceil((bytes.length * 5) / 4));
+        expect(JSON.stringify(text)).toBe(`"${text}"`);
+        expect([...fromBase85(text)]).toEqual([...bytes]);
+        expect([...naiveBase85(text)]).toEqual([...bytes]);
+      }),
+      { numRuns: 300, seed: 12 },
+    );
+  });
+
+  it('should refuse characters outside the alphabet, a 1-character tail and a group above 2^32', () => {
+    // Assess
+    expect(() => fromBase85('ab"cd')).toThrow(/character/);
+    expect(() => fromBase85('ab\u0121cd')).toThrow(/character/);
+    expect(() => fromBase85('abcd路')).toThrow(/character/);
+    expect(() => fromBase85('abcde0')).toThrow(/length/);
+    expect(() => fromBase85(BASE85[84]?.repeat(5) ?? '')).toThrow(/group/);
+  });
+});
+
 describe('Function: loadModel (inference)', () => {
-  it('should score exactly as a naive reading of the artifact does', () => {
+  it.each([
+    ['full vocabulary, 8-bit codes, 32-bit keys', {}],
+    [
+      'pruned to 40 n-grams, 7-bit weights, 6-bit IDF, 24-bit keys',
+      { maxFeatures: 40, weightBits: 7, idfBits: 6, keyBits: 24 },
+    ],
+    ['4-bit weights, 3-bit IDF, 20-bit keys', { weightBits: 4, idfBits: 3, keyBits: 20 }],
+  ])('should score exactly as a naive reading of the artifact does (%s)', (_, options) => {
     // Prepare
-    const artifact = trainModel(syntheticExamples(25));
+    const artifact = trainModel(syntheticExamples(25), options);
     const model = loadModel(artifact);
     const texts = [
       '地铁站附近的红绿灯坏了',
@@ -151,7 +211,7 @@ describe('Function: trainModel (NBSVM)', () => {
     // Assess
     expect(nb.training.nbAlpha).toBe(1);
     expect(plain.training.nbAlpha).toBeUndefined();
-    expect(nb.weights).not.toBe(plain.weights);
+    expect(nb.data).not.toBe(plain.data);
     for (const a of [nb, plain]) expect(loadModel(a).predict('出租车拒载，公交线路太少').label).toBe('交通运输');
   });
 

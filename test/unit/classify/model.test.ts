@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKeys, encodeKeys, extractFeatures, KeyIndex, normalizeText } from '#core/classify/features.ts';
+import {
+  decodeKeysRice,
+  encodeKeysRice,
+  extractFeatures,
+  KeyIndex,
+  normalizeText,
+  riceParameter,
+} from '#core/classify/features.ts';
 import {
   assignFolds,
   crossValidate,
@@ -49,10 +56,37 @@ describe('Function: trainModel', () => {
     expect(p.alternatives.map((a) => a.label)).toEqual(expect.arrayContaining(['环境保护', '教育文体']));
   });
 
+  it('should prune to the n-grams that separate the labels, byte-identically, and still learn the topics', () => {
+    // Prepare
+    const data = syntheticExamples();
+    const options = { maxFeatures: 30, weightBits: 7, idfBits: 6, keyBits: 24 };
+
+    // Act
+    const full = trainModel(data);
+    const a = serializeModel(trainModel(data, options));
+    const b = serializeModel(trainModel(data, options));
+    const pruned = loadModel(a);
+
+    // Assess
+    expect(a).toBe(b);
+    expect(pruned.artifact.vocabSize).toBe(30);
+    expect(full.vocabSize).toBeGreaterThan(100);
+    expect(pruned.artifact.training.maxFeatures).toBe(30);
+    expect(a.length).toBeLessThan(serializeModel(full).length / 2);
+    // The unknown IDF drops below the rare-n-gram maximum: pruned n-grams are common ones too.
+    expect(pruned.artifact.idfUnknown).toBeLessThan(63);
+    expect(pruned.predict('地铁站附近的红绿灯坏了，公交车很难开').label).toBe('交通运输');
+    expect(pruned.predict('学校老师乱收补课费').label).toBe('教育文体');
+    expect(pruned.predict('夜间施工噪音扰民').label).toBe('环境保护');
+  });
+
   it('should refuse data with fewer than two labels', () => {
     // Assess
     expect(errorCode(() => trainModel([{ text: 'a', label: 'x' }]))).toBe('TRAIN_TOO_FEW_CLASSES');
     expect(errorCode(() => trainModel([]))).toBe('TRAIN_NO_DATA');
+    for (const bad of [{ weightBits: 1 }, { idfBits: 9 }, { keyBits: 8 }, { maxFeatures: -1 }, { maxFeatures: 1.5 }]) {
+      expect(errorCode(() => trainModel(syntheticExamples(2), bad))).toBe('TRAIN_BAD_OPTIONS');
+    }
   });
 });
 
@@ -85,6 +119,14 @@ describe('Function: loadModel', () => {
     expect(errorCode(() => loadModel({ ...good, version: 99 }))).toBe('MODEL_INVALID');
     expect(errorCode(() => loadModel({ ...good, vocabSize: good.vocabSize + 1 }))).toBe('MODEL_INVALID');
     expect(errorCode(() => loadModel({ ...good, scales: [1] }))).toBe('MODEL_INVALID');
+    expect(errorCode(() => loadModel({ ...good, version: 1 }))).toBe('MODEL_INVALID');
+    for (const bits of [{ weightBits: 9 }, { idfBits: 0 }, { keyBits: 33 }, { keyBits: 12 }, { keyRice: 40 }]) {
+      expect(errorCode(() => loadModel({ ...good, ...bits }))).toBe('MODEL_INVALID');
+    }
+    // A key beyond keyBits, a corrupt or truncated blob.
+    expect(errorCode(() => loadModel({ ...good, keyBits: 16 }))).toBe('MODEL_INVALID');
+    expect(errorCode(() => loadModel({ ...good, data: 'AAAA' }))).toBe('MODEL_INVALID');
+    expect(errorCode(() => loadModel({ ...good, data: good.data.slice(0, 40) }))).toBe('MODEL_INVALID');
   });
 
   it('should return alternatives in descending confidence', () => {
@@ -185,17 +227,29 @@ describe('Module: features', () => {
     expect(new Set(f.keys).size).toBe(4);
   });
 
-  it('should round-trip sorted keys through the varint encoding and find them in the index', () => {
+  it('should round-trip sorted keys through the Rice code and find them in the index', () => {
     // Prepare
     const rnd = seededRandom(3);
     const keys = Uint32Array.from(new Set(Array.from({ length: 2000 }, () => Math.floor(rnd() * 2 ** 32)))).sort();
+    keys[keys.length - 1] = 0xffffffff;
+    const b = riceParameter(keys);
 
     // Act
-    const back = decodeKeys(encodeKeys(keys), keys.length);
+    const bytes = encodeKeysRice(keys, b);
+    const back = decodeKeysRice(bytes, keys.length, b);
     const index = new KeyIndex(keys);
 
-    // Assess
-    expect([...back]).toEqual([...keys]);
+    // Assess: about log2(mean gap) + 1.5 bits a key, and every parameter decodes what it encoded
+    expect(b).toBeGreaterThanOrEqual(20);
+    expect(b).toBeLessThanOrEqual(22);
+    expect(bytes.length).toBeLessThan(keys.length * 3);
+    expect(back.length).toBe(bytes.length);
+    expect([...back.keys]).toEqual([...keys]);
+    for (const p of [18, 24, 31])
+      expect([...decodeKeysRice(encodeKeysRice(keys.subarray(0, 50), p), 50, p).keys]).toEqual([
+        ...keys.subarray(0, 50),
+      ]);
+    expect(() => decodeKeysRice(bytes.subarray(0, bytes.length - 8), keys.length, b)).toThrow(/truncated/);
     keys.forEach((k, r) => {
       expect(index.get(k)).toBe(r);
     });
