@@ -208,7 +208,6 @@ function compileKeywords(index: TaxonomyIndex): (parts: readonly string[]) => Ke
     }
   }
   const words = [...owner.keys()].sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
-  const inside = new Map(words.map((w) => [w, words.filter((v) => v !== w && w.includes(v))]));
   const trie = new FlatTrie();
   for (const w of words) trie.insert(w);
   const order = new Map(index.leaves.map((l, i) => [l.code, i]));
@@ -229,7 +228,19 @@ function compileKeywords(index: TaxonomyIndex): (parts: readonly string[]) => Ke
     }
   }
   const wordIndex = new Map(words.map((w, i) => [w, i]));
-  const insideOf = words.map((w) => (inside.get(w) ?? []).map((v) => wordIndex.get(v) as number));
+  // The shorter keywords inside each keyword, in `words` order: its substrings looked up (a keyword has a few dozen at
+  // most), not every keyword tested against every other (quadratic: most of a cold start's classifier build).
+  const insideOf = words.map((w) => {
+    const within = new Set<number>();
+    for (let a = 0; a < w.length; a++) {
+      for (let b = a + 1; b <= w.length; b++) {
+        if (b - a === w.length) continue;
+        const v = wordIndex.get(w.slice(a, b));
+        if (v !== undefined) within.add(v);
+      }
+    }
+    return [...within].sort((x, y) => x - y);
+  });
   const nodeWord = new Int32Array(trie.words.length).fill(-1);
   trie.words.forEach((w, node) => {
     if (w !== undefined) nodeWord[node] = wordIndex.get(w) as number;
