@@ -15,6 +15,7 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { buildTopology } from '#core/topology.ts';
+import { checkShippedConfig } from './config-check.ts';
 import { CityLoopStack, type StaffAuth, type WebOptions } from './stack.ts';
 
 export type Partition = 'aws' | 'aws-cn';
@@ -89,6 +90,8 @@ export interface CreateAppOptions extends AppProps {
 /** The app with the CityLoop stack and cdk-nag AwsSolutions as a validation plugin (synth fails on a finding). */
 export function createApp(options: CreateAppOptions = {}): { app: App; stack: CityLoopStack; target: Target } {
   const { env, ...appProps } = options;
+  // The Lambdas trust the shipped calendar and SLA policy files (no schema check at cold start): check them here.
+  checkShippedConfig();
   const app = new App({ ...appProps, context: { ...FEATURE_FLAGS, ...appProps.context } });
   const ctx = (key: string): unknown => app.node.tryGetContext(key);
   const target = resolveTarget(ctx, env);

@@ -5,12 +5,16 @@
  */
 import officialFile from '../../config/calendar/official-cn.json' with { type: 'json' };
 import overridesFile from '../../config/calendar/overrides.json' with { type: 'json' };
+import type { CalendarOverrides, OfficialCalendar } from './data.ts';
 import { WorkingCalendar } from './working-calendar.ts';
 
 let cached: WorkingCalendar | undefined;
 
-/** The calendar built from `config/calendar/*.json`, built once per process (container). */
+/**
+ * The calendar built from `config/calendar/*.json`, built once per process (container). The files are validated by
+ * `npx cdk synth` and the unit tests (infra/config-check.ts), not on every cold start.
+ */
 export function defaultCalendar(): WorkingCalendar {
-  cached ??= WorkingCalendar.create(officialFile, overridesFile);
+  cached ??= WorkingCalendar.trusted(officialFile as OfficialCalendar, overridesFile as CalendarOverrides);
   return cached;
 }

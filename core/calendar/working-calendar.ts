@@ -113,6 +113,15 @@ export class WorkingCalendar {
     return new WorkingCalendar(o.data, v.data);
   }
 
+  /**
+   * The calendar of documents already validated by `create` elsewhere: the shipped `config/calendar/*.json`, which
+   * `npx cdk synth` and the unit tests validate (infra/config-check.ts), so a Lambda does not pay the schema check on
+   * every cold start. The calendar's own consistency checks still run.
+   */
+  static trusted(official: OfficialCalendar, overrides?: CalendarOverrides): WorkingCalendar {
+    return new WorkingCalendar(official, overrides ?? { version: 'none' });
+  }
+
   private constructor(official: OfficialCalendar, overrides: CalendarOverrides) {
     const from = dayNumber(official.coveredFrom);
     const officialUntil = dayNumber(official.coveredUntil);

@@ -165,7 +165,16 @@ export class SlaPolicyBook {
     return new SlaPolicyBook(r.data);
   }
 
-  private constructor(file: SlaPolicies) {
+  /**
+   * The book of a file already validated by `create` elsewhere (the shipped `config/sla-policies.json`, checked by
+   * `npx cdk synth` and the unit tests: infra/config-check.ts): no schema check, and each combination is resolved on
+   * first use instead of all at once, so a Lambda's cold start does not pay for them.
+   */
+  static trusted(file: SlaPolicies): SlaPolicyBook {
+    return new SlaPolicyBook(file, false);
+  }
+
+  private constructor(file: SlaPolicies, checkAll = true) {
     this.version = file.version;
     this.policyIds = [...file.policyIds];
     this.defaultPolicyId = file.defaultPolicyId;
@@ -187,8 +196,9 @@ export class SlaPolicyBook {
       }))
       .sort((a, b) => a.specificity - b.specificity || a.order - b.order);
     // Every combination must resolve to a complete policy: check them all now, not on the first emergency at 3 a.m.
-    for (const policyId of this.policyIds)
-      for (const nature of NATURES) for (const urgency of URGENCIES) this.resolve({ nature, urgency, policyId });
+    if (checkAll)
+      for (const policyId of this.policyIds)
+        for (const nature of NATURES) for (const urgency of URGENCIES) this.resolve({ nature, urgency, policyId });
   }
 
   /** The policy for one case. Throws `UNKNOWN_SLA_POLICY` (400) for a policy id the file does not know. */
@@ -235,9 +245,9 @@ export class SlaPolicyBook {
 
 let shipped: SlaPolicyBook | undefined;
 
-/** The policy book of `config/sla-policies.json`, validated once per process. */
+/** The policy book of `config/sla-policies.json` (validated at synth and by the tests), built once per process. */
 export function defaultPolicyBook(): SlaPolicyBook {
-  shipped ??= SlaPolicyBook.create(policiesFile);
+  shipped ??= SlaPolicyBook.trusted(policiesFile as SlaPolicies);
   return shipped;
 }
 
