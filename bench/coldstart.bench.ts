@@ -127,7 +127,14 @@ function runOnce(bundle: string, eventFile: string, outFile: string, env: Record
   return new Promise((resolve, reject) => {
     execFile(
       NODE,
-      [join(outFile, '..', '..', 'runner.mjs'), pathToFileURL(bundle).href, eventFile, outFile],
+      [
+        // `COLDSTART_CPU_PROF=<dir>`: a V8 CPU profile of every child (import and first event) in that folder.
+        ...(process.env.COLDSTART_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.COLDSTART_CPU_PROF] : []),
+        join(outFile, '..', '..', 'runner.mjs'),
+        pathToFileURL(bundle).href,
+        eventFile,
+        outFile,
+      ],
       { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 },
       (err) => {
         if (err) return reject(err);
@@ -671,7 +678,8 @@ const suite: BenchSuite = async ({ quick }) => {
       await aws.stop();
     }
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    // With a CPU profile asked for, the bundles (and their source maps) stay for reading it.
+    if (!process.env.COLDSTART_CPU_PROF) rmSync(out, { recursive: true, force: true });
   }
 };
 
