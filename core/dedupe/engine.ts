@@ -62,6 +62,13 @@ export interface DedupeEngine {
    * them in as few batched reads as the store allows). One report failing does not fail the others.
    */
   processBatch(reports: readonly DedupeReport[]): Promise<PromiseSettledResult<DedupeResult>[]>;
+  /**
+   * A report a person put on a case (an agent's 关联到已有工单), told to the engine as if it had decided it: the report's
+   * fate names the case (a redelivered copy is answered with it), the case is indexed under the report's keys where
+   * it is missing (later reports at that place find it), and the reporter is counted on the case's dedupe state.
+   * Idempotent per report; a report the engine had already decided keeps that decision (the answer says which case).
+   */
+  join(report: DedupeReport, caseId: string, relation: 'repeat' | 'incident'): Promise<DedupeResult>;
   /** 重复件/并案 suggestions for an agent before filing: the matching open cases near this report, best first. No writes. */
   suggest(report: DedupeReport, limit?: number): Promise<DuplicateSuggestion[]>;
   prepare(report: DedupeReport): ReportFeatures;
@@ -315,6 +322,18 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
     return finish(f, { ...decision, caseId: mine });
   }
 
+  async function join(report: DedupeReport, caseId: string, relation: 'repeat' | 'incident'): Promise<DedupeResult> {
+    const f = prepareReport(report, config, groups);
+    const [seen] = await lookupMany([f]);
+    const decision = {
+      relation,
+      caseId,
+      score: 1,
+      explanation: `坐席关联到工单 ${caseId}。Attached to case ${caseId} by an agent.`,
+    };
+    return attach(f, caseIdOf(f.id), decision, seen ?? EMPTY);
+  }
+
   async function processBatch(reports: readonly DedupeReport[]): Promise<PromiseSettledResult<DedupeResult>[]> {
     const out: PromiseSettledResult<DedupeResult>[] = new Array(reports.length);
     const fail = (i: number, reason: unknown) => {
@@ -447,5 +466,5 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
     return [...best.values()].sort((a, b) => b.score - a.score).slice(0, limit);
   }
 
-  return { process, processBatch, suggest, prepare: (r) => prepareReport(r, config, groups) };
+  return { process, processBatch, join, suggest, prepare: (r) => prepareReport(r, config, groups) };
 }

@@ -9,7 +9,8 @@
  *    number now opens that case), and what the case owes the bus (`Case.IncidentGrew` past 5/20/100 reporters) is sent.
  * 3. A repeat (the case's own citizen) also becomes a 市民补充 (`citizenUpdate` by the agent, through the lifecycle),
  *    so the department hears what the caller added (`Case.CitizenUpdated` on its queue); best effort.
- * 4. The caller gets the case's tracking number (in the answer, for the agent to read out, and by SMS).
+ * 4. The dedupe engine is told (`DedupeEngine.join`): the reporter counts there too, and the case is found at the call's place.
+ * 5. The caller gets the case's tracking number (in the answer, for the agent to read out, and by SMS).
  * If the case cannot take the call (gone, concluded, or the write keeps losing), the held message is sent: triage files
  * the report as usual and nothing the agent typed is lost. A report already filed on another case is refused (409
  * ALREADY_FILED), never put on two cases.
@@ -117,6 +118,7 @@ export async function attachCall(
   }
   await deps.store.linkReport(report.idemKey, caseId, written.relation);
   await announce(deps, written.c, written.events);
+  await tellDedupe(deps, report, written.c, written.relation);
 
   const result: AttachResult = {
     trackingNo: written.c.trackingNo,
@@ -219,6 +221,20 @@ async function repeatAsUpdate(
 }
 
 /** The case's number by SMS; the link opens the caller's own report (an incident's co-reporter sees steps only). */
+/**
+ * The dedupe engine learns of the call as if it had merged it (its reporters, the case's keys at the call's place):
+ * later reports there find the case, and a redelivered copy of the report is answered with it. Best effort, as
+ * idempotent as the engine's own merges; a failure only leaves the engine's reporter count one short.
+ */
+async function tellDedupe(deps: HotlineDeps, report: StoredReport, c: Case, relation: MergeRelation): Promise<void> {
+  if (!deps.dedupeJoin) return;
+  try {
+    await deps.dedupeJoin(report, c, relation);
+  } catch (e) {
+    log.warn('attached call not registered with dedupe', { caseId: c.caseId, error: (e as Error).message });
+  }
+}
+
 async function tellCaller(deps: HotlineDeps, c: Case, report: StoredReport, relation: MergeRelation): Promise<void> {
   const phone = report.request.citizen.phone;
   if (!deps.notices || !phone || report.request.citizen.anonymous) return;

@@ -7,6 +7,7 @@
  * `CALL_RECORD_TTL_DAYS` (see ./calls.ts).
  */
 import type { CallStore } from '#channels/hotline/call-record.ts';
+import type { Case } from '#core/case.ts';
 import type { NoticeContext } from '#core/cases/notify.ts';
 import type { CaseService } from '#core/cases/service.ts';
 import type { DuplicateSuggestion } from '#core/dedupe/engine.ts';
@@ -23,11 +24,12 @@ import type {
   WorkQueue,
 } from '#core/ports.ts';
 import type { Category } from '#core/taxonomy/types.ts';
+import type { MergeRelation } from '#core/triage/merge.ts';
 import type { Classify } from '#core/triage/triage.ts';
 import { caseService, categories, departmentName, noticeContext } from '../lib/case-context.ts';
 import { log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';
-import { duplicateSuggestions, triageContext } from '../lib/triage-context.ts';
+import { duplicateSuggestions, joinAttached, triageContext } from '../lib/triage-context.ts';
 import { callStore } from './calls.ts';
 
 export interface HotlineStore extends ReportStore, CaseStore, SequenceStore {
@@ -69,6 +71,8 @@ export interface HotlineDeps {
   /** The classifier, loaded on first use; undefined when it cannot be loaded (suggestions are then left out). */
   classifier(): Promise<Classify | undefined>;
   duplicateSuggestions: DuplicateSuggester;
+  /** Tells the dedupe engine about a call attached to a case (`DedupeEngine.join`); absent → not told (unit tests). */
+  dedupeJoin?: (report: StoredReport, c: Case, relation: MergeRelation) => Promise<void>;
   /** Notices to the citizen (the answer by SMS or email); absent → nobody is told. */
   notices?: { outbox: Outbox; context: NoticeContext };
 }
@@ -106,6 +110,7 @@ export function runtimeDeps(): HotlineDeps {
     classifier: loadClassifier,
     // The dedupe engine on the table (loaded on first use, like the classifier).
     duplicateSuggestions: (query) => duplicateSuggestions(query),
+    dedupeJoin: (report, c, relation) => joinAttached(report, c, relation),
     notices: { outbox: rt.outbox, context: noticeContext },
   };
 }

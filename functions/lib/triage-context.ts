@@ -13,10 +13,11 @@ import { createGroupResolver, type GroupResolver } from '#core/dedupe/groups.ts'
 import { isCityLoopError } from '#core/errors.ts';
 import { caseIdFor, type TrackingNo, toShanghaiIso } from '#core/ids.ts';
 import type { Citizen, Location } from '#core/intake/schema.ts';
+import type { StoredReport } from '#core/ports.ts';
 import { defaultSlaEnv, triageDeadlines } from '#core/sla/case-sla.ts';
 import { defaultDepartments, defaultTaxonomy } from '#core/taxonomy/defaults.ts';
 import type { Category } from '#core/taxonomy/types.ts';
-import { dedupeInputOf } from '#core/triage/merge.ts';
+import { dedupeInputOf, dedupeReportOf, type MergeRelation } from '#core/triage/merge.ts';
 import type { Classify, TriageContext } from '#core/triage/triage.ts';
 import { log } from './log.ts';
 
@@ -125,4 +126,9 @@ export async function duplicateSuggestions(draft: DuplicateDraft, limit = 5): Pr
     dedupeInputOf({ id: `draft:${draft.at}`, receivedAt: draft.at, ...draft }, category, reportToWgs84),
     limit,
   );
+}
+
+/** `DedupeEngine.join` for a report an agent attached to case `c` (grouped by the case's category, as triage does). */
+export async function joinAttached(report: StoredReport, c: Case, relation: MergeRelation): Promise<void> {
+  await dedupeEngine().join(dedupeReportOf(report, c.category, reportToWgs84), c.caseId, relation);
 }

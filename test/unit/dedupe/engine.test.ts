@@ -327,3 +327,56 @@ describe('Class: InMemoryDedupeStore', () => {
     expect((await store.getCaseStates(['C1'])).get('C1')).toMatchObject({ reporterCount: 2, lastReportAt: 3 });
   });
 });
+
+describe('Class: DedupeEngine (join: a report an agent put on a case)', () => {
+  it('should count the reporter, index the case at the report place and answer a redelivery with that case', async () => {
+    // Prepare: a case at one end of the street; the agent attaches a call 150 m away that names the same burst.
+    const { engine, store } = setup();
+    await engine.process(report({ id: 'c1', location: HERE, citizen: { phone: '13800000001' } }));
+    const call = report({
+      id: 'h1',
+      channel: 'hotline',
+      receivedAt: minutes(10),
+      location: offset(HERE.lat, HERE.lon, 150, 0),
+      citizen: { phone: '13800000002' },
+      text: '和平路北口水管爆裂，路面都是水',
+    });
+    // Act
+    const joined = await engine.join(call, 'c1', 'incident');
+    const again = await engine.join(call, 'c1', 'incident');
+    const redelivered = await engine.process(call);
+    const nearCall = await engine.process(
+      report({
+        id: 'w1',
+        receivedAt: minutes(20),
+        location: offset(HERE.lat, HERE.lon, 170, 10),
+        citizen: { phone: '13800000003' },
+        text: '和平路北口自来水管爆了',
+      }),
+    );
+    // Assess
+    expect(joined).toMatchObject({ relation: 'incident', caseId: 'c1', reporterCount: 2 });
+    expect(again).toMatchObject({ caseId: 'c1', reporterCount: 2 });
+    expect(redelivered).toMatchObject({ caseId: 'c1', replayed: true, reporterCount: 2 });
+    expect(nearCall).toMatchObject({ relation: 'incident', caseId: 'c1', reporterCount: 3 });
+    expect((await store.getCaseStates(['c1'])).get('c1')?.reporterCount).toBe(3);
+  });
+
+  it('should keep an earlier decision of the engine about the same report', async () => {
+    // Prepare: triage already filed the report as its own case.
+    const { engine } = setup();
+    await engine.process(report({ id: 'c1', location: HERE }));
+    const far = report({
+      id: 'h2',
+      location: offset(HERE.lat, HERE.lon, 5000, 0),
+      citizen: { phone: '13800000009' },
+      text: '滨河大道88号小区自来水管漏水',
+    });
+    const filed = await engine.process(far);
+    // Act
+    const joined = await engine.join(far, 'c1', 'incident');
+    // Assess
+    expect(filed).toMatchObject({ relation: 'new', caseId: 'h2' });
+    expect(joined).toMatchObject({ caseId: 'h2', replayed: true });
+  });
+});

@@ -5,9 +5,11 @@ import { normalizeIntake } from '#core/intake/normalize.ts';
 import type { StoredReport } from '#core/ports.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { attachRelation, attachToCase } from '#core/triage/attach.ts';
+import { dedupeReportOf } from '#core/triage/merge.ts';
 import { openCase } from '#core/triage/triage.ts';
 import { AGENT_ROUTES, handleAgentApi } from '#functions/hotline/agent.ts';
 import { setLogSink } from '#functions/lib/log.ts';
+import { setup } from '../dedupe/helpers.ts';
 import { agentEvent, categories, type Fakes, fakes, someLeaf } from './fakes.ts';
 
 const CONTACT = '5ca32fbd-8f92-46af-92a5-6b0f970f0efe';
@@ -201,6 +203,53 @@ describe('Handler: attach a call to an open case (attachTo)', () => {
     expect(again.json).toMatchObject({ duplicate: true, reportTrackingNo: first.json.reportTrackingNo });
     expect(await f.store.getCase(CASE_TN)).toEqual(before);
     expect(f.outbox.sent.filter((m) => m.kind === 'case-attached')).toHaveLength(1);
+  });
+
+  it('should tell the dedupe engine, so the call counts as a reporter and a redelivered copy finds the case', async () => {
+    // Prepare: an engine on the in-memory store, told of the case as triage would have told it.
+    const { engine, store } = setup();
+    const c = (await f.store.getCase(CASE_TN)) as Case;
+    const filed = await f.store.getReportByTrackingNo(CASE_TN);
+    await engine.process(dedupeReportOf(filed as StoredReport, c.category));
+    const joins: string[] = [];
+    f.deps.dedupeJoin = async (report, target, relation) => {
+      joins.push(`${report.trackingNo}→${target.caseId} ${relation}`);
+      await engine.join(dedupeReportOf(report, target.category), target.caseId, relation);
+    };
+    ringing(f, OTHER_CONTACT, '+8613900139000');
+    // Act
+    const res = await post(f, {
+      contactId: OTHER_CONTACT,
+      seq: 1,
+      text: '和平路88号那盏路灯还是不亮',
+      attachTo: CASE_TN,
+    });
+    const own = res.json.reportTrackingNo as string;
+    const redelivered = await engine.process(
+      dedupeReportOf((await f.store.getReportByTrackingNo(own)) as StoredReport, c.category),
+    );
+    // Assess
+    expect(joins).toEqual([`${own}→${CASE_TN} incident`]);
+    expect((await store.getCaseStates([CASE_TN])).get(CASE_TN)?.reporterCount).toBe(2);
+    expect(redelivered).toMatchObject({ caseId: CASE_TN, replayed: true });
+  });
+
+  it('should attach the call even when the dedupe engine cannot be told', async () => {
+    // Prepare
+    f.deps.dedupeJoin = async () => {
+      throw new Error('table unavailable');
+    };
+    ringing(f, OTHER_CONTACT, '+8613900139000');
+    // Act
+    const res = await post(f, {
+      contactId: OTHER_CONTACT,
+      seq: 1,
+      text: '和平路88号那盏路灯还是不亮',
+      attachTo: CASE_TN,
+    });
+    // Assess
+    expect(res.status).toBe(200);
+    expect((await f.store.getCase(CASE_TN))?.reportCount).toBe(2);
   });
 
   it('should refuse a concluded case before accepting anything (409 CASE_NOT_OPEN)', async () => {
