@@ -79,7 +79,8 @@ describe('Fuzz: web channel (JSON and form bodies through the real handler)', ()
     cases++;
     const before = { reports: reports(), queued: queued() };
     const res = await w.post(body, headers);
-    expect([202, 400, 413, 415]).toContain(res.status);
+    // 429: the per-citizen limit (a few reports an hour from one contact), which long runs reach with their few phones.
+    expect([202, 400, 413, 415, 429]).toContain(res.status);
     if (res.status === 202) {
       const created = res.json.duplicate === false;
       expect(reports() - before.reports).toBe(created ? 1 : 0);
