@@ -23,6 +23,7 @@ import { InMemoryDedupeStore } from '#core/dedupe/store.ts';
 import { compareSketches, fmix32, normalizeText, shingles, sketchOfShingles, textScore } from '#core/dedupe/text.ts';
 import { caseIdFor, type TrackingNo } from '#core/ids.ts';
 import type { Bus, BusEvent, StoredReport } from '#core/ports.ts';
+import { seeded } from '#core/random.ts';
 import { defaultDepartments, defaultTaxonomy } from '#core/taxonomy/defaults.ts';
 import { triageBatch } from '#core/triage/process.ts';
 import { startDynalite } from '#local/emulators.ts';
@@ -31,25 +32,7 @@ import type { BenchSuite, BenchTable } from './types.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const DATA = join(here, '..', '..', 'shared', 'data', 'dedupe');
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-    chance: (p: number) => next() < p,
-    normal: () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
-    expo: (mean: number) => -mean * Math.log(1 - next()),
-  };
-}
+const rng = seeded;
 type Rng = ReturnType<typeof rng>;
 
 const CN_DIGITS = '零一二三四五六七八九';

@@ -7,26 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsv } from '#core/classify/csv.ts';
+import { seeded } from '#core/random.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const TRAIN_CSV = join(here, '..', '..', 'shared', 'data', 'classify', 'train.csv');
 
-/** mulberry32: small, fast, seeded. */
-export function seeded(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-  };
-}
+export { seeded };
 
 /** The web form's JSON body (see functions/http/requests.ts `webDraft`). */
 export interface WebBody {

@@ -21,6 +21,7 @@
  */
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { CityLoopError } from '#core/errors.ts';
+import { mulberry32 } from '../random.ts';
 import {
   DEFAULT_FEATURES,
   decodeKeysRice,
@@ -156,17 +157,8 @@ export interface Prediction {
 // ---------------------------------------------------------------------------------------------------------------------
 // Shared numeric core
 
-/** mulberry32: small, fast, seedable; the only randomness in training. */
-export function seededRandom(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (`core/random.ts`): small, fast, seedable; the only randomness in training. */
+export const seededRandom = mulberry32;
 
 interface Core {
   K: number;

@@ -7,6 +7,7 @@
  * wiring and the race, the bench measures recall on harder reports.
  */
 import { createHash } from 'node:crypto';
+import { seeded } from '#core/random.ts';
 
 export interface IncidentDraft {
   incident: 'water' | 'lights' | 'noise';
@@ -20,17 +21,7 @@ export interface IncidentDraft {
   uuid: string;
 }
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]! };
-}
+const rng = seeded;
 
 const INCIDENTS = {
   water: {

@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Bus } from '#core/ports.ts';
+import { mulberry32 } from '#core/random.ts';
 import type { Reconciliation } from '#core/reconcile.ts';
 import { getRuntime, setRuntime } from '#functions/lib/runtime.ts';
 import { run as dept } from '../../../cli/commands/dept.ts';
@@ -13,15 +14,7 @@ import type { Fault } from './fake-aws.ts';
 import { runCli, type Submission, submissions, TABLE, World } from './world.ts';
 
 /** A deterministic pseudo-random source, so a failing scenario can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+const rng = mulberry32;
 
 /**
  * How the same submissions group into cases when nothing fails (the dedupe engine merges 并案 incidents): the oracle

@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '#core/ports.ts';
+import { mulberry32 } from '#core/random.ts';
 import { getRuntime, setRuntime } from '#functions/lib/runtime.ts';
 import { run as verify } from '../../../cli/commands/verify.ts';
 import type { Fault } from './fake-aws.ts';
@@ -16,15 +17,8 @@ const N = 10;
 /** Runs per `npm test`; the soak sets more (CITYLOOP_FAULT_RUNS). */
 const RUNS = Number(process.env.CITYLOOP_FAULT_RUNS ?? 12);
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
+/** A deterministic pseudo-random source, so a failing scenario can be replayed. */
+const rng = mulberry32;
 
 const schedule = fc.record({
   seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
