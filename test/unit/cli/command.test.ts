@@ -1,31 +1,14 @@
 /** How CLI commands start and end (cli/lib/command.ts), alone and through the commands that use it. */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run as corrections } from '../../../cli/commands/corrections.ts';
 import { run as dept } from '../../../cli/commands/dept.ts';
 import { run as dlq } from '../../../cli/commands/dlq.ts';
 import { run as report } from '../../../cli/commands/report.ts';
 import { UsageError } from '../../../cli/lib/args.ts';
 import { failure, flagsOnly, subcommands } from '../../../cli/lib/command.ts';
+import { captureOutput } from './capture.ts';
 
-let stdout: string[];
-let stderr: string[];
-
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    stdout.push(String(s));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    stderr.push(String(s));
-    return true;
-  });
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const { stdout, stderr } = captureOutput();
 
 describe('Function: subcommands', () => {
   const USAGE = 'usage: demo a|b';

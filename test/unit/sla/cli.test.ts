@@ -1,25 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run } from '../../../cli/commands/sla.ts';
+import { captureOutput } from '../cli/capture.ts';
 
-let stdout: string[];
-let stderr: string[];
-
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    stdout.push(String(s));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    stderr.push(String(s));
-    return true;
-  });
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const { stdout, stderr } = captureOutput();
 
 describe('Command: cityloop sla', () => {
   it('should print the due instant of the issue example: 5 working days from 2025-09-30 10:00', async () => {
