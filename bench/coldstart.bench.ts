@@ -94,10 +94,9 @@ try {
 } catch (e) { status = 'threw: ' + String(e && e.message || e).slice(0, 80); }
 const t2 = performance.now();
 const c2 = process.cpuUsage(c0);
-// Peak resident memory so far (KiB; Lambda bills the configured memory, and reports "Max Memory Used" like this) and
-// the V8 heap in use after the first answer.
-const maxRssKb = process.resourceUsage().maxRSS;
-const heapUsedBytes = process.memoryUsage().heapUsed;
+// Resident memory and the V8 heap in use after the first answer (not resourceUsage().maxRSS: on Linux a child
+// spawned by a large parent inherits the parent's peak across fork and exec).
+const { rss: rssBytes, heapUsed: heapUsedBytes } = process.memoryUsage();
 // Which files of the bundle the import and the first event loaded (entry, static and lazy chunks): asked of the
 // inspector only now, after the timings (enabling the debugger lists every script parsed so far).
 const { Session } = await import('node:inspector/promises');
@@ -110,7 +109,7 @@ await session.post('Debugger.enable');
 await session.post('Debugger.disable');
 session.disconnect();
 writeFileSync(outFile, JSON.stringify({ bootMs: t0, importMs: t1 - t0, importCpuMs: (c1.user + c1.system) / 1000,
-  firstMs: t2 - t1, firstCpuMs: (c2.user + c2.system - c1.user - c1.system) / 1000, maxRssKb, heapUsedBytes, status,
+  firstMs: t2 - t1, firstCpuMs: (c2.user + c2.system - c1.user - c1.system) / 1000, rssBytes, heapUsedBytes, status,
   loaded: [...loaded] }));
 process.exit(0);
 `;
@@ -123,8 +122,8 @@ interface Run {
   firstMs: number;
   /** CPU time of the first event in the child (the emulators run in this process, not counted). */
   firstCpuMs: number;
-  /** Peak resident set of the child after the first answer (KiB, `process.resourceUsage().maxRSS`). */
-  maxRssKb: number;
+  /** Resident set of the child after the first answer (bytes). */
+  rssBytes: number;
   /** V8 heap in use after the first answer (bytes). */
   heapUsedBytes: number;
   status: string;
@@ -536,7 +535,7 @@ const suite: BenchSuite = async ({ quick }) => {
           median((times.get(f.id) ?? []).map((r) => r.firstCpuMs)).toFixed(0),
           t.toFixed(0),
           med(f.id, total).toFixed(0),
-          `${Math.round(Math.max(...(times.get(f.id) ?? []).map((r) => r.maxRssKb)) / 1024)} MB of ${f.memoryMb}`,
+          `${Math.round(Math.max(...(times.get(f.id) ?? []).map((r) => r.rssBytes)) / 1048576)} MB of ${f.memoryMb}`,
           `${(median((times.get(f.id) ?? []).map((r) => r.heapUsedBytes)) / 1048576).toFixed(1)} MB`,
           `${whatOf.get(f.id)} → ${times.get(f.id)?.[0]?.status ?? '?'}`,
           ok ? 'met' : 'MISSED',
@@ -559,7 +558,7 @@ const suite: BenchSuite = async ({ quick }) => {
           'first event CPU ms (median)',
           'import + first ms',
           `median of ${runs}`,
-          'peak memory (max RSS) / configured',
+          'memory (RSS) after the first answer / configured',
           'V8 heap used (median)',
           'first event → answer',
           'target ≤ 250 kB, ≤ 100 ms',
@@ -577,10 +576,10 @@ const suite: BenchSuite = async ({ quick }) => {
           'One full core here; on Lambda the CPU share grows with the memory setting, so a 512 MB function starts slower ' +
             'than these figures. First-event times include the first connection to each emulator. Wall times grow with ' +
             'other load on the machine (see its load average above); the import CPU time much less so.',
-          'Memory: the peak resident set of the child after its first answer (`process.resourceUsage().maxRSS`, the ' +
-            'most of any run; it includes Node itself, about 40 MB, as Lambda\'s "Max Memory Used" does) beside the ' +
-            'memory setting of core/topology.ts, and the V8 heap in use then. The setting buys CPU share on Lambda, ' +
-            'so it is above what the function needs to hold.',
+          'Memory: the resident set of the child after its first answer (`process.memoryUsage().rss`, the most of any ' +
+            'run; it includes Node itself, as Lambda\'s "Max Memory Used" does) beside the memory setting of ' +
+            'core/topology.ts, and the V8 heap in use then. The setting buys CPU share on Lambda, so it is above what ' +
+            'the function needs to hold.',
         ],
         figures: [
           {
