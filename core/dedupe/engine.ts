@@ -218,8 +218,9 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
   ): Promise<DedupeResult> {
     const fate = await store.claim(keyOf.fate(mine), encodeFate(decision.caseId, decision.relation, decision.reopen));
     if (!fate.won) return replay(f, mine, fate.value, seen);
-    await indexUnder(f, decision.caseId, seen);
-    return finish(f, decision);
+    // The index writes and the reporter count are independent single-item writes: one round trip, not two.
+    const [, result] = await Promise.all([indexUnder(f, decision.caseId, seen), finish(f, decision)]);
+    return result;
   }
 
   /** The report was decided before (a retry, or a racing copy of itself): answer the same, re-apply side effects. */
@@ -318,8 +319,11 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
     }
     const fate = await store.claim(keyOf.fate(mine), mine);
     if (!fate.won) return replay(f, mine, fate.value, seen);
-    await index(writeKeys(f, config, true), own);
-    return finish(f, { ...decision, caseId: mine });
+    const [, result] = await Promise.all([
+      index(writeKeys(f, config, true), own),
+      finish(f, { ...decision, caseId: mine }),
+    ]);
+    return result;
   }
 
   async function join(report: DedupeReport, caseId: string, relation: 'repeat' | 'incident'): Promise<DedupeResult> {
