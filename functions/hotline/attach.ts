@@ -9,13 +9,13 @@
  *    number now opens that case), and what the case owes the bus (`Case.IncidentGrew` past 5/20/100 reporters) is sent.
  * 3. A repeat (the case's own citizen) also becomes a 市民补充 (`citizenUpdate` by the agent, through the lifecycle),
  *    so the department hears what the caller added (`Case.CitizenUpdated` on its queue); best effort.
- * 4. The dedupe engine is told (`DedupeEngine.join`): the reporter counts there too, and the case is found at the call's place.
+ * 4. The dedupe engine is told (`DedupeEngine.join`): the reporter counts there too, and the case is found at the
+ *    call's place.
  * 5. The caller gets the case's tracking number (in the answer, for the agent to read out, and by SMS).
  * If the case cannot take the call (gone, concluded, or the write keeps losing), the held message is sent: triage files
  * the report as usual and nothing the agent typed is lost. A report already filed on another case is refused (409
  * ALREADY_FILED), never put on two cases.
  */
-import { addReport } from '#channels/hotline/call-record.ts';
 import { agentDraft, invalid, originOf, parseSubmission } from '#channels/hotline/submission.ts';
 import type { Case } from '#core/case.ts';
 import { trackingLink } from '#core/cases/notify.ts';
@@ -29,6 +29,7 @@ import type { MergeRelation } from '#core/triage/merge.ts';
 import type { Actor } from '../lib/auth.ts';
 import { log } from '../lib/log.ts';
 import type { HotlineDeps } from './context.ts';
+import { noteOnCall } from './submit.ts';
 
 export interface AttachResult {
   /** The case's tracking number: what the caller is told and follows. */
@@ -255,29 +256,5 @@ async function tellCaller(deps: HotlineDeps, c: Case, report: StoredReport, rela
       kind: 'case-attached',
       error: (e as Error).message,
     });
-  }
-}
-
-async function noteOnCall(
-  deps: HotlineDeps,
-  contactId: string | undefined,
-  seq: number | undefined,
-  report: StoredReport,
-  actor: Actor,
-): Promise<void> {
-  if (!contactId || seq === undefined) return;
-  try {
-    await deps.calls.update(contactId, (rec) =>
-      rec
-        ? addReport(rec, {
-            seq,
-            trackingNo: report.trackingNo,
-            enteredBy: report.request.enteredBy ?? actor.id,
-            at: report.acceptedAt,
-          })
-        : undefined,
-    );
-  } catch (e) {
-    log.warn('report not listed on its call record', { contactId, error: (e as Error).message });
   }
 }

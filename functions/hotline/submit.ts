@@ -30,7 +30,7 @@ import { cleanText, normalizeIntake } from '#core/intake/normalize.ts';
 import type { IntakeRequest } from '#core/intake/schema.ts';
 import { LIMITS } from '#core/intake/schema.ts';
 import type { AuditRecord } from '#core/lifecycle/types.ts';
-import type { WorkQueue } from '#core/ports.ts';
+import type { StoredReport, WorkQueue } from '#core/ports.ts';
 import type { Category } from '#core/taxonomy/types.ts';
 import type { Actor } from '../lib/auth.ts';
 import { log } from '../lib/log.ts';
@@ -94,7 +94,7 @@ export async function submitReport(
 
   if (answer === undefined) {
     const accepted = await acceptReport(deps, request);
-    await noteOnCall(deps, origin.contactId, origin.seq, accepted, actor);
+    await noteOnCall(deps, origin.contactId, origin.seq, accepted.report, actor);
     log.info('hotline report accepted', {
       trackingNo: accepted.trackingNo,
       source: origin.source,
@@ -131,7 +131,7 @@ export async function submitReport(
       });
     }
   }
-  await noteOnCall(deps, origin.contactId, origin.seq, accepted, actor);
+  await noteOnCall(deps, origin.contactId, origin.seq, accepted.report, actor);
   log.info('hotline consultation answered', {
     trackingNo: accepted.trackingNo,
     source: origin.source,
@@ -231,11 +231,11 @@ async function notify(deps: HotlineDeps, c: Case, audit: AuditRecord): Promise<v
 }
 
 /** Lists the report on its call record, for the console; best effort (the report is what matters). */
-async function noteOnCall(
+export async function noteOnCall(
   deps: HotlineDeps,
   contactId: string | undefined,
   seq: number | undefined,
-  accepted: Accepted,
+  report: StoredReport,
   actor: Actor,
 ): Promise<void> {
   if (!contactId || seq === undefined) return;
@@ -244,9 +244,9 @@ async function noteOnCall(
       rec
         ? addReport(rec, {
             seq,
-            trackingNo: accepted.trackingNo,
-            enteredBy: accepted.report.request.enteredBy ?? actor.id,
-            at: accepted.report.acceptedAt,
+            trackingNo: report.trackingNo,
+            enteredBy: report.request.enteredBy ?? actor.id,
+            at: report.acceptedAt,
           })
         : undefined,
     );
