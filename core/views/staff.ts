@@ -60,6 +60,19 @@ export interface CaseDetail extends CaseSummary {
   allowedActions: ActionType[];
 }
 
+/** One 现场照片 of a case as staff see it (`GET /api/cases/{caseId}/photos`), with a short-lived view link. */
+export interface CasePhoto {
+  name: string;
+  contentType: string;
+  size: number;
+  /** Where it came from: the report (with its tracking number) or a step on the case (市民补充, 办结反馈 ...). */
+  source: 'report' | 'step';
+  trackingNo?: string;
+  action?: string;
+  at: string;
+  url?: string;
+}
+
 export function caseSummary(c: Case, departmentName: (id: string) => string | undefined): CaseSummary {
   const snapshot = toSnapshot(c);
   return {

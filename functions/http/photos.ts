@@ -30,6 +30,7 @@ import { CityLoopError } from '#core/errors.ts';
 import { cleanLine } from '#core/intake/normalize.ts';
 import type { Attachment } from '#core/intake/schema.ts';
 import type { BlobStore, Clock, ReportStore } from '#core/ports.ts';
+import type { CasePhoto } from '#core/views/staff.ts';
 import { requireStaff } from '../lib/auth.ts';
 import { caseIdOf, caseService, citizenTokenSecret } from '../lib/case-context.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json, parseBody, rawBody } from '../lib/http.ts';
@@ -67,18 +68,6 @@ export interface PhotoDeps {
   viewSecret(): string | undefined;
   /** Direct uploads and pre-signed view URLs (AWS); absent locally. */
   s3?: S3PhotoPorts;
-}
-
-export interface CasePhoto {
-  name: string;
-  contentType: string;
-  size: number;
-  /** Where it came from: the report (with its tracking number) or a step on the case (市民补充, 办结反馈 ...). */
-  source: 'report' | 'step';
-  trackingNo?: string;
-  action?: string;
-  at: string;
-  url?: string;
 }
 
 const extOf = (type: string) => type.slice('image/'.length);

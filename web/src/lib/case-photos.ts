@@ -5,21 +5,11 @@
  */
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import type { CasePhoto } from '../../../core/views/staff.ts';
 import { call, errorText } from './api.ts';
 import type { Credential } from './auth.ts';
 import { dateTime } from './format.ts';
 import { tr } from './i18n.ts';
-
-export interface CasePhoto {
-  name: string;
-  contentType: string;
-  size: number;
-  source: 'report' | 'step';
-  trackingNo?: string;
-  action?: string;
-  at: string;
-  url?: string;
-}
 
 export function CasePhotos(props: { caseId: string; version: number; credential: Credential; id?: string }) {
   const [photos, setPhotos] = useState<CasePhoto[]>();
