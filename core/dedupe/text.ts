@@ -21,29 +21,30 @@ export function fmix32(h: number): number {
   return x >>> 0;
 }
 
+/** MurmurHash3's scramble of one 32-bit block. */
+function scramble(k: number): number {
+  let x = Math.imul(k, 0xcc9e2d51);
+  x = (x << 15) | (x >>> 17);
+  return Math.imul(x, 0x1b873593);
+}
+
+/** MurmurHash3's mix of a scrambled block into the running hash. */
+function mix(h: number, k: number): number {
+  const x = h ^ k;
+  return (Math.imul((x << 13) | (x >>> 19), 5) + 0xe6546b64) | 0;
+}
+
+/** The block of code units i and i + 1 (two UTF-16 units, little-endian). */
+const blockAt = (s: string, i: number): number => (s.charCodeAt(i) & 0xffff) | ((s.charCodeAt(i + 1) & 0xffff) << 16);
+
 /** MurmurHash3 (x86, 32-bit) over the UTF-16 code units of `s`. */
 export function hash32(s: string, seed = 0): number {
   let h = seed >>> 0;
   const n = s.length;
   let i = 0;
-  for (; i + 1 < n; i += 2) {
-    let k = (s.charCodeAt(i) & 0xffff) | ((s.charCodeAt(i + 1) & 0xffff) << 16);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  if (i < n) {
-    let k = s.charCodeAt(i) & 0xffff;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-  }
-  h ^= n * 2;
-  return fmix32(h);
+  for (; i + 1 < n; i += 2) h = mix(h, scramble(blockAt(s, i)));
+  if (i < n) h ^= scramble(s.charCodeAt(i) & 0xffff);
+  return fmix32(h ^ (n * 2));
 }
 
 const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -63,22 +64,12 @@ export function hash64hex(s: string): string {
   const n = s.length;
   let i = 0;
   for (; i + 1 < n; i += 2) {
-    let k = (s.charCodeAt(i) & 0xffff) | ((s.charCodeAt(i + 1) & 0xffff) << 16);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    a ^= k;
-    a = (a << 13) | (a >>> 19);
-    a = (Math.imul(a, 5) + 0xe6546b64) | 0;
-    b ^= k;
-    b = (b << 13) | (b >>> 19);
-    b = (Math.imul(b, 5) + 0xe6546b64) | 0;
+    const k = scramble(blockAt(s, i));
+    a = mix(a, k);
+    b = mix(b, k);
   }
   if (i < n) {
-    let k = s.charCodeAt(i) & 0xffff;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
+    const k = scramble(s.charCodeAt(i) & 0xffff);
     a ^= k;
     b ^= k;
   }
