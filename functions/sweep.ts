@@ -10,7 +10,7 @@ import { defaultPolicyBook } from '#core/sla/policy.ts';
 import { runSlaSweep } from '#core/sla/sweep-task.ts';
 import { departmentName } from '#core/taxonomy/defaults.ts';
 import { SLA_METRICS_NAMESPACE } from '#core/topology.ts';
-import { log, logSink } from './lib/log.ts';
+import { failureFields, log, logSink } from './lib/log.ts';
 import { getRuntime } from './lib/runtime.ts';
 
 export interface SweepResult {
@@ -60,7 +60,7 @@ registerSweep('sla', async (now) => {
         return defaultCalendar().coveredUntil;
       },
       env: lazySlaEnv,
-      onError: (caseId, e) => log.error('sla sweep failed for a case', { caseId, error: (e as Error)?.message }),
+      onError: (caseId, e) => log.error('sla sweep failed for a case', { caseId, ...failureFields(e) }),
     },
   );
   if (result.checked > 0) log.info('sla sweep', { ...result });
@@ -104,7 +104,7 @@ export async function sweepHandler(): Promise<Record<string, SweepResult>> {
     try {
       out[t.name] = await t.run(now);
     } catch (e) {
-      log.error('sweep task failed', { task: t.name, error: (e as Error).message });
+      log.error('sweep task failed', { task: t.name, ...failureFields(e) });
     }
   }
   return out;

@@ -12,7 +12,7 @@ import type { StoredReport } from '#core/ports.ts';
 import { caseTransitionDeltas, metricsToken, recordingCreations } from '#core/sla/case-metrics.ts';
 import { triageBatch } from '#core/triage/process.ts';
 import { caseService, notifyCaseOpened } from './lib/case-context.ts';
-import { log } from './lib/log.ts';
+import { failureFields, log } from './lib/log.ts';
 import { getRuntime } from './lib/runtime.ts';
 import { dedupeEngine, departmentName, reportToWgs84, triageContext } from './lib/triage-context.ts';
 
@@ -64,10 +64,7 @@ export async function triageHandler(event: SQSEvent): Promise<SQSBatchResponse> 
     if (res.status === 'fulfilled') {
       log.info('triaged', { ...res.value });
     } else {
-      log.error('triage failed', {
-        trackingNo: item.report.trackingNo,
-        error: String(res.reason?.message ?? res.reason),
-      });
+      log.error('triage failed', { trackingNo: item.report.trackingNo, ...failureFields(res.reason) });
       failures.push({ itemIdentifier: item.messageId });
     }
   });

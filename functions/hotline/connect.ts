@@ -16,7 +16,7 @@ import { type FlowAttributes, flowAttributes, flowError, parseConnectEvent } fro
 import { toShanghaiIso } from '#core/ids.ts';
 import type { Clock } from '#core/ports.ts';
 import { departmentName } from '#core/taxonomy/defaults.ts';
-import { log } from '../lib/log.ts';
+import { failureFields, log } from '../lib/log.ts';
 import { getRuntime } from '../lib/runtime.ts';
 import { type CallerLookup, casesOfCitizen } from './caller.ts';
 import { callStore } from './calls.ts';
@@ -74,7 +74,7 @@ export async function connectContactHandler(event: unknown): Promise<FlowAttribu
     return await handleConnectEvent(event, { calls: callStore(), store: rt.store, clock: rt.clock });
   } catch (e) {
     // Configuration errors (no TABLE_NAME ...) too: the flow must get an answer, never a Lambda error.
-    log.error('connect handler failed', { error: (e as Error).message });
+    log.error('connect handler failed', failureFields(e));
     return flowError('INTERNAL');
   }
 }

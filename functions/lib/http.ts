@@ -6,7 +6,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { CityLoopError, isCityLoopError } from '#core/errors.ts';
-import { log } from './log.ts';
+import { failureFields, log } from './log.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -132,7 +132,7 @@ export function httpErrors(): middy.MiddlewareObj<HttpEvent, APIGatewayProxyResu
         request.response = errorResult(e);
         return;
       }
-      log.error('unhandled error', { path: request.event?.rawPath, error: e instanceof Error ? e.message : String(e) });
+      log.error('unhandled error', { path: request.event?.rawPath, ...failureFields(e) });
       request.response = json(500, { error: { code: 'INTERNAL', message: '系统繁忙，请稍后再试 internal error' } });
     },
   };

@@ -3,6 +3,7 @@
  * they are written (CloudWatch keeps logs longer than anyone should keep a citizen's phone in clear).
  */
 import { maskText } from '#core/privacy.ts';
+import { readableStack } from './stack-trace.ts';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -41,3 +42,13 @@ export const log = {
   warn: (msg: string, fields?: Record<string, unknown>) => write('warn', msg, fields),
   error: (msg: string, fields?: Record<string, unknown>) => write('error', msg, fields),
 };
+
+/**
+ * The log fields of an unexpected failure: its message and, for an Error, its stack with the bundle's frames mapped to
+ * the TypeScript sources (`stack-trace.ts`; the functions run without `--enable-source-maps`). Masked like any field.
+ */
+export function failureFields(e: unknown): { error: string; stack?: string } {
+  const error = e instanceof Error ? e.message : String((e as { message?: unknown } | null)?.message ?? e);
+  const stack = readableStack(e);
+  return stack ? { error, stack } : { error };
+}

@@ -50,7 +50,7 @@ import { normalizeIntake } from '#core/intake/normalize.ts';
 import type { IntakeRequest } from '#core/intake/schema.ts';
 import type { BlobStore, Clock, StoredReport } from '#core/ports.ts';
 import { bodyText, type HttpEvent, type HttpResult, header } from '../lib/http.ts';
-import { log } from '../lib/log.ts';
+import { failureFields, log } from '../lib/log.ts';
 import type { Open311Settings } from './config.ts';
 import { runtimeDeps } from './deps.ts';
 
@@ -442,7 +442,7 @@ export async function handleOpen311(
     return await dispatch({ event, deps: resolved, format, query: query.form, method }, routed.resource);
   } catch (e) {
     if (isCityLoopError(e) && e.status < 500) return errorResponse(e, format);
-    log.error('open311 failed', { path: event.rawPath, error: e instanceof Error ? e.message : String(e) });
+    log.error('open311 failed', { path: event.rawPath, ...failureFields(e) });
     return respond(
       500,
       renderErrors([{ code: 500, description: 'INTERNAL: 系统繁忙，请稍后再试 internal error' }], format),
