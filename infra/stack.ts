@@ -1,7 +1,8 @@
 /**
  * The CityLoop stack, built from the one topology (`core/topology.ts`): the same queues, rules and functions the local
  * stack runs. Nothing here knows a department by name; add one to `config/departments.json` and it gets a queue, a DLQ,
- * a rule, an alarm, a Cognito group, an IAM role and an output.
+ * a rule, an alarm, a Cognito group, an IAM role and two outputs, in a nested stack of departments
+ * (`infra/departments-stack.ts`): the parent keeps what is shared, so its size does not grow with the city.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,20 +42,30 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sesActions from 'aws-cdk-lib/aws-ses-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { rules } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { Department } from '#core/taxonomy/types.ts';
-import {
-  departmentQueueId,
-  type FunctionSpec,
-  type RouteSpec,
-  SLA_METRICS_NAMESPACE,
-  type Topology,
-} from '#core/topology.ts';
+import { type FunctionSpec, type RouteSpec, SLA_METRICS_NAMESPACE, type Topology } from '#core/topology.ts';
 import { bundlePortsOf } from './bundling.ts';
+import {
+  allowRulesOfBus,
+  createDlqAlarm,
+  createTopologyQueue,
+  createTopologyRule,
+  DEPARTMENTS_PER_STACK,
+  DepartmentsStack,
+  departmentQueues,
+  departmentRules,
+  departmentsStackId,
+  pascal,
+  placeDepartments,
+  ruleDlqRef,
+} from './departments-stack.ts';
 import { CityLoopFunction, PROJECT_ROOT } from './function.ts';
+
+export { DEPARTMENTS_PER_STACK, departmentGroup, pascal, toEventPattern } from './departments-stack.ts';
 
 /** What a global secondary index carries besides its keys and the table's keys. */
 export type GsiProjection =
@@ -89,13 +100,9 @@ function projectionProps(
 /** Cognito groups the handlers check (`cognito:groups` claim). */
 export const AGENTS_GROUP = 'agents';
 export const SUPERVISORS_GROUP = 'supervisors';
-export const departmentGroup = (departmentId: string): string => `dept-${departmentId}`;
 
 /** AWS guidance for Lambda event sources: visibility timeout ≥ 6× the consumer's timeout. */
 const VISIBILITY_FACTOR = 6;
-/** Rule targets: EventBridge's maximum, stated so nobody lowers it by accident; then the rule DLQ. */
-const TARGET_RETRY_ATTEMPTS = 185;
-const TARGET_MAX_EVENT_AGE = Duration.hours(24);
 /**
  * 督办 items (SLA warnings, breaches, approvals) are raised hours before a deadline; one left untouched for 30 minutes
  * means nobody is watching the supervisors' queue.
@@ -157,41 +164,6 @@ export interface CityLoopStackProps extends StackProps {
   slaBreachAlarm?: number;
 }
 
-/** `dept-street-pingshan` → `DeptStreetPingshan`: construct ids and output names. */
-export function pascal(id: string): string {
-  return id
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((w) => w[0]?.toUpperCase() + w.slice(1))
-    .join('');
-}
-
-const PATTERN_FIELDS: Record<string, keyof events.EventPattern> = {
-  source: 'source',
-  'detail-type': 'detailType',
-  detail: 'detail',
-  account: 'account',
-  region: 'region',
-  resources: 'resources',
-  id: 'id',
-  time: 'time',
-  version: 'version',
-};
-
-/**
- * A topology pattern is written as EventBridge JSON (`detail-type`); CDK's `EventPattern` spells the same fields in
- * camelCase and renders them back. Unknown top-level fields (e.g. `$or`) are refused rather than dropped.
- */
-export function toEventPattern(pattern: Record<string, unknown>): events.EventPattern {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(pattern)) {
-    const field = PATTERN_FIELDS[key];
-    if (!field) throw new Error(`event pattern field "${key}" cannot be expressed as a CDK EventPattern`);
-    out[field] = value;
-  }
-  return out as events.EventPattern;
-}
-
 /** CloudFront Function (viewer request): a path without a file extension is a page folder. */
 export const WEB_INDEX_FUNCTION = `function handler(event) {
   var request = event.request;
@@ -220,6 +192,8 @@ export class CityLoopStack extends Stack {
   public readonly blobs: s3.Bucket;
   public readonly alarmTopic: sns.Topic;
   public readonly departmentRoles = new Map<string, iam.Role>();
+  /** The nested stacks of departments, in order (`Departments1`, `Departments2`, ...; see `placeDepartments`). */
+  public readonly departmentStacks: DepartmentsStack[] = [];
   public readonly distribution?: cloudfront.Distribution;
   private readonly topology: Topology;
   /** `aws-cn` when the region is a China region; `aws` otherwise (including environment-agnostic). */
@@ -266,23 +240,19 @@ export class CityLoopStack extends Stack {
     }
     const indexNames = topology.table.indexes.map((i) => i.name);
 
+    // What goes to the nested stacks of departments: each department's queues, DLQs and rules. The rest stays here.
+    const departmentQueueIds = new Set(departments.flatMap((d) => departmentQueues(topology, d.id)).map((q) => q.id));
+    const departmentRuleIds = new Set(departments.flatMap((d) => departmentRules(topology, d.id)).map((r) => r.id));
+
     // Queues: DLQs first, so every source queue finds its DLQ.
-    const specs = [...topology.queues].sort((a, b) => Number(b.kind === 'dlq') - Number(a.kind === 'dlq'));
+    const specs = topology.queues
+      .filter((q) => !departmentQueueIds.has(q.id))
+      .sort((a, b) => Number(b.kind === 'dlq') - Number(a.kind === 'dlq'));
     for (const spec of specs) {
       const dlq = spec.dlq ? this.queue(spec.dlq) : undefined;
-      this.queues.set(
-        spec.id,
-        new sqs.Queue(this, `Queue${pascal(spec.id)}`, {
-          queueName: `${this.stackName}-${spec.id}`,
-          encryption: sqs.QueueEncryption.SQS_MANAGED,
-          enforceSSL: true,
-          retentionPeriod: Duration.days(spec.retentionDays),
-          visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSec),
-          deadLetterQueue: dlq ? { queue: dlq, maxReceiveCount: spec.maxReceiveCount } : undefined,
-        }),
-      );
+      this.queues.set(spec.id, createTopologyQueue(this, spec, dlq, this.stackName));
     }
-    for (const spec of topology.queues) {
+    for (const spec of specs) {
       const redriveTarget = specs.some((s) => s.dlq === spec.id);
       const ruleTargetDlq = topology.rules.some((r) => r.targetDlq === spec.id);
       if (spec.kind !== 'dlq' || redriveTarget || !ruleTargetDlq) continue;
@@ -302,19 +272,17 @@ export class CityLoopStack extends Stack {
       eventPattern: { account: [this.account] },
       retention: Duration.days(topology.archive.retentionDays),
     });
+    // Rule DLQs are shared by every rule, here and in the nested stacks: one statement for the rules of the bus.
+    for (const id of new Set(topology.rules.map((r) => r.targetDlq))) allowRulesOfBus(this.queue(id), this.bus);
     for (const rule of topology.rules) {
-      new events.Rule(this, `Rule${pascal(rule.id)}`, {
-        eventBus: this.bus,
-        description: rule.description,
-        eventPattern: toEventPattern(rule.pattern),
-        targets: [
-          new targets.SqsQueue(this.queue(rule.targetQueue), {
-            deadLetterQueue: this.queue(rule.targetDlq),
-            retryAttempts: TARGET_RETRY_ATTEMPTS,
-            maxEventAge: TARGET_MAX_EVENT_AGE,
-          }),
-        ],
-      });
+      if (departmentRuleIds.has(rule.id)) continue;
+      createTopologyRule(
+        this,
+        rule,
+        this.bus,
+        this.queue(rule.targetQueue),
+        ruleDlqRef(this, rule.targetDlq, this.queue(rule.targetDlq)),
+      );
     }
 
     // Blobs: raw input and attachments. Access logs go to their own bucket.
@@ -362,7 +330,7 @@ export class CityLoopStack extends Stack {
     const web = props.web ?? (this.partitionName === 'aws-cn' ? false : {});
     const staffAuthorizer =
       staffAuth?.kind === 'cognito'
-        ? this.addUserPool(departments, web === false ? undefined : web, props.staffDomainPrefix)
+        ? this.addUserPool(web === false ? undefined : web, props.staffDomainPrefix)
         : staffAuth?.kind === 'oidc'
           ? new HttpJwtAuthorizer('StaffJwt', staffAuth.issuer, {
               jwtAudience: staffAuth.audience,
@@ -413,6 +381,51 @@ export class CityLoopStack extends Stack {
       },
     });
 
+    // Alarm topic (alarms below and in the nested stacks). The topic key lets CloudWatch publish.
+    const alarmKey = new kms.Key(this, 'AlarmKey', {
+      description: `${topology.app}: alarm topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    alarmKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.alarmTopic = new sns.Topic(this, 'Alarms', {
+      displayName: `${topology.app} alarms`,
+      masterKey: alarmKey,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
+    const alarmAction = new cwActions.SnsAction(this.alarmTopic);
+
+    // The departments, a fixed number per nested stack, in the order of config/departments.json (see
+    // `placeDepartments`: append new departments at the end, so none moves to another stack, which would replace its
+    // queue and lose the messages in it). Their queues join `this.queues`: `this.queue(id)` finds them, and a function
+    // here that binds one gets it through a nested stack output, which CDK adds.
+    const chunks = placeDepartments(departments);
+    const range = (i: number): string =>
+      `${i * DEPARTMENTS_PER_STACK + 1}-${i * DEPARTMENTS_PER_STACK + (chunks[i]?.length ?? 0)}`;
+    for (const [i, chunk] of chunks.entries()) {
+      const nested = new DepartmentsStack(this, departmentsStackId(i), {
+        description: `${topology.app}: departments ${range(i)}`,
+        topology,
+        departments: chunk,
+        queueNamePrefix: this.stackName,
+        bus: this.bus,
+        parentQueue: (id) => this.queue(id),
+        alarmAction,
+        userPool: this.userPool,
+      });
+      for (const [id, q] of nested.queues) this.queues.set(id, q);
+      for (const [id, role] of nested.roles) this.departmentRoles.set(id, role);
+      this.departmentStacks.push(nested);
+    }
+
     // Functions, their grants, event sources, schedules and routes.
     for (const spec of topology.functions) {
       const fn = new CityLoopFunction(this, `Fn${pascal(spec.id)}`, {
@@ -450,54 +463,10 @@ export class CityLoopStack extends Stack {
       if (spec.routes?.length) this.addRoutes(spec, fn, spec.routes, staffAuthorizer);
     }
 
-    // One role per department: receive/delete on its own queue, nothing else (for `cityloop dept pull`). Any
-    // principal of this account that its IAM policy lets assume the role.
-    for (const d of departments) {
-      const role = new iam.Role(this, `DeptRole${pascal(d.id)}`, {
-        assumedBy: new iam.AccountRootPrincipal(),
-        description: `${d.id}: receive and delete messages of its own queue only`,
-        maxSessionDuration: Duration.hours(1),
-      });
-      this.queue(departmentQueueId(d.id)).grantConsumeMessages(role);
-      this.departmentRoles.set(d.id, role);
-      new CfnOutput(this, `DeptRoleArn${pascal(d.id)}`, { value: role.roleArn });
-    }
-
-    // Alarms: any message in any DLQ, and a supervisors' queue nobody reads. The topic key lets CloudWatch publish.
-    const alarmKey = new kms.Key(this, 'AlarmKey', {
-      description: `${topology.app}: alarm topic`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    alarmKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
-    this.alarmTopic = new sns.Topic(this, 'Alarms', {
-      displayName: `${topology.app} alarms`,
-      masterKey: alarmKey,
-      enforceSSL: true,
-    });
-    if (props.alarmEmail) this.alarmTopic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
-    const alarmAction = new cwActions.SnsAction(this.alarmTopic);
-    for (const spec of topology.queues) {
-      if (spec.kind !== 'dlq') continue;
-      const alarm = new cloudwatch.Alarm(this, `Alarm${pascal(spec.id)}`, {
-        alarmDescription: `${spec.id}: messages in a dead-letter queue (${spec.description})`,
-        metric: this.queue(spec.id).metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: cloudwatch.Stats.MAXIMUM,
-        }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(alarmAction);
+    // Alarms: any message in any DLQ (the departments' DLQs alarm in their nested stacks), and a supervisors' queue
+    // nobody reads.
+    for (const spec of specs) {
+      if (spec.kind === 'dlq') createDlqAlarm(this, spec, this.queue(spec.id), alarmAction);
     }
     const supervisors = topology.queues.find((q) => q.kind === 'supervisors');
     if (supervisors) {
@@ -560,10 +529,12 @@ export class CityLoopStack extends Stack {
       new CfnOutput(this, 'PagesClientId', { value: this.pagesClient.userPoolClientId });
     }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
-    for (const d of departments) {
-      new CfnOutput(this, `DeptQueueUrl${pascal(d.id)}`, {
-        description: `${d.name} 工单队列`,
-        value: this.queue(departmentQueueId(d.id)).queueUrl,
+    // Each department's role ARN and queue URL (DeptRoleArn…, DeptQueueUrl…) are outputs of its nested stack (200
+    // outputs a template); here, which nested stack holds which departments.
+    for (const [i, nested] of this.departmentStacks.entries()) {
+      new CfnOutput(this, `${departmentsStackId(i)}StackId`, {
+        description: `DeptRoleArn…/DeptQueueUrl… of departments ${range(i)} (config/departments.json order)`,
+        value: nested.stackId,
       });
     }
     if (this.distribution) {
@@ -639,11 +610,7 @@ export class CityLoopStack extends Stack {
   }
 
   /** The staff user pool, its groups and clients, and a JWT authorizer on it. */
-  private addUserPool(
-    departments: Department[],
-    web: WebOptions | undefined,
-    domainPrefix: string | undefined,
-  ): apigw.IHttpRouteAuthorizer {
+  private addUserPool(web: WebOptions | undefined, domainPrefix: string | undefined): apigw.IHttpRouteAuthorizer {
     const pool = new cognito.UserPool(this, 'Staff', {
       selfSignUpEnabled: false,
       signInAliases: { username: true, email: true },
@@ -678,10 +645,10 @@ export class CityLoopStack extends Stack {
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.hours(12),
     });
+    // The department groups (`dept-<id>`) live with their departments, in the nested stacks.
     const groups = [
       { name: AGENTS_GROUP, description: '话务员: hotline agents' },
       { name: SUPERVISORS_GROUP, description: '督办/分拨: supervisors of the 12345 centre' },
-      ...departments.map((d) => ({ name: departmentGroup(d.id), description: d.name })),
     ];
     for (const group of groups) {
       pool.addGroup(`Group${pascal(group.name)}`, { groupName: group.name, description: group.description });
