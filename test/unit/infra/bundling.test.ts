@@ -189,6 +189,8 @@ describe('Bundle: lazy chunks', () => {
     expect(everywhere.some((i) => i.includes('@aws-sdk/s3-request-presigner/'))).toBe(true);
     expect(everywhere.some((i) => i.includes('functions/http/citizen-requests.ts'))).toBe(true);
     for (const f of b.files) expect(fs.existsSync(f)).toBe(true);
+    // each code file ships its map: a logged failure's stack is mapped from it (functions/lib/stack-trace.ts)
+    for (const f of b.files.filter((x) => x.endsWith('.mjs'))) expect(fs.existsSync(`${f}.map`), f).toBe(true);
   });
 
   it('should build one file with no lazy chunk when asked (what-if builds)', async () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { App, type CfnElement, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import {
   toEventPattern,
   WEB_INDEX_FUNCTION,
 } from '#infra/stack.ts';
+import { flatten, type StackTemplate, templatesOf } from './templates.ts';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -36,9 +37,14 @@ const departments = defaultDepartments.filter((d) => d.kind !== 'centre');
 
 interface Synth {
   stack: CityLoopStack;
+  /** The parent template. */
   template: Template;
   json: Json;
+  /** The parent and the nested templates of departments. */
+  templates: StackTemplate[];
+  /** Resources and outputs of every template in one view (see `./templates.ts`). */
   resources: Record<string, { Type: string; Properties?: Json; DeletionPolicy?: string }>;
+  outputs: Record<string, { Value: unknown }>;
   nagViolations: string[];
 }
 
@@ -46,15 +52,22 @@ function synthesize(stack: CityLoopStack): Synth {
   // Template.fromStack synthesizes the app: with the AwsSolutions plugin registered it throws on a finding.
   const template = Template.fromStack(stack);
   const json = template.toJSON() as Json;
+  const templates = templatesOf(stack);
+  const flat = flatten(templates);
   const nag = new AwsSolutionsChecks().validateScope(stack);
   return {
     stack,
     template,
     json,
-    resources: json.Resources as Synth['resources'],
+    templates,
+    resources: flat.resources,
+    outputs: flat.outputs,
     nagViolations: nag.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath)}`),
   };
 }
+
+/** Every template's text (parent and nested). */
+const allText = (s: Synth): string => s.templates.map((t) => JSON.stringify(t.json)).join('\n');
 
 function fromApp(context: Record<string, unknown>): Synth {
   const { stack } = createApp({
@@ -65,9 +78,11 @@ function fromApp(context: Record<string, unknown>): Synth {
   return synthesize(stack);
 }
 
-const logicalId = (s: Synth, element: { node: { defaultChild?: unknown } } | undefined): string => {
+/** The logical id in its own template (the parent's or a nested one's; `flatten` keeps them unique). */
+const logicalId = (_s: Synth, element: { node: { defaultChild?: unknown } } | undefined): string => {
   if (!element) throw new Error('construct not found');
-  return s.stack.getLogicalId(element.node.defaultChild as CfnElement);
+  const cfn = element.node.defaultChild as CfnElement;
+  return Stack.of(cfn).getLogicalId(cfn);
 };
 const queueId = (s: Synth, id: string): string => logicalId(s, s.stack.queue(id));
 const arnOf = (logical: string) => ({ 'Fn::GetAtt': [logical, 'Arn'] });
@@ -202,26 +217,36 @@ describe('Class: CityLoopStack', () => {
     expect(matched.map((m) => m.length)).toEqual(topology.rules.map(() => 1));
   });
 
-  it('should let EventBridge send to a rule’s queue and DLQ only from that rule', () => {
+  it('should let EventBridge send to a rule’s queue only from that rule, and to the rule DLQ from rules of the bus', () => {
     // Prepare
     const spec = topology.rules.find((r) => r.id === 'route-zhujian');
     const ruleLogical = ofType(aws, 'AWS::Events::Rule').find(
       ([, r]) => JSON.stringify(r.Properties?.EventPattern) === JSON.stringify(spec?.pattern),
     )?.[0];
-    const fromRule = (st: Statement): boolean =>
+    const fromEvents = (st: Statement): boolean =>
       st.Effect === 'Allow' &&
       actions(st).includes('sqs:SendMessage') &&
-      JSON.stringify(st.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }) &&
+      JSON.stringify(st.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' });
+    const fromRule = (st: Statement): boolean =>
+      fromEvents(st) &&
       JSON.stringify(st.Condition) === JSON.stringify({ ArnEquals: { 'aws:SourceArn': arnOf(ruleLogical ?? '') } });
 
     // Act
     const target = queueStatements(aws, departmentQueueId('zhujian'));
     const dlq = queueStatements(aws, 'rule-dlq');
+    const dlqFromEvents = dlq.filter(fromEvents);
 
     // Assess
     expect(target.filter(fromRule)).toHaveLength(1);
-    expect(dlq.filter(fromRule)).toHaveLength(1);
     for (const st of target.filter((s) => s.Effect === 'Allow')) expect(st.Condition).toBeDefined();
+    // One statement, whatever the number of rules: an SQS policy holds at most 20 statements and 8 KB.
+    expect(dlqFromEvents).toHaveLength(1);
+    const sourceArn = JSON.stringify((dlqFromEvents[0]?.Condition as { ArnLike?: Json } | undefined)?.ArnLike);
+    expect(sourceArn).toContain(':events:');
+    expect(sourceArn).toContain(':rule/');
+    expect(sourceArn).toContain(`{"Ref":"${logicalId(aws, aws.stack.bus)}"}`);
+    expect(sourceArn).toContain('/*');
+    expect(dlq).toHaveLength(2);
   });
 
   it('should give every queue SQS-managed SSE, a TLS-only policy and the topology retention and visibility', () => {
@@ -258,7 +283,7 @@ describe('Class: CityLoopStack', () => {
     expect(ofType(aws, 'AWS::SQS::Queue')).toHaveLength(topology.queues.length);
   });
 
-  it('should build every topology function as nodejs24.x on ARM64 with X-Ray, JSON logs and source maps', () => {
+  it('should build every topology function as nodejs24.x on ARM64 with X-Ray and JSON logs, maps read only on failure', () => {
     for (const spec of topology.functions) {
       // Act
       const fn = aws.stack.functions.get(spec.id);
@@ -273,8 +298,9 @@ describe('Class: CityLoopStack', () => {
         Timeout: spec.timeoutSec,
         Handler: 'index.handler',
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: logicalId(aws, fn?.functionLogGroup) } },
-        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
       });
+      // no --enable-source-maps: stacks are mapped when a failure is logged (functions/lib/stack-trace.ts)
+      expect(props?.Environment?.Variables?.NODE_OPTIONS, spec.id).toBeUndefined();
     }
     aws.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 180 });
   });
@@ -504,15 +530,20 @@ describe('Class: CityLoopStack', () => {
   it('should output the API URL, bus, table, user pool and every department queue URL', () => {
     // Act
     const outputs = Object.keys(aws.json.Outputs as Json);
+    const all = Object.keys(aws.outputs);
 
     // Assess
     expect(outputs).toEqual(expect.arrayContaining(['ApiUrl', 'EventBusName', 'TableName', 'UserPoolId']));
-    expect(outputs.filter((o) => o.startsWith('DeptQueueUrl'))).toHaveLength(departments.length);
+    // Per department, in its nested stack; the parent says which nested stack that is.
+    expect(all.filter((o) => o.startsWith('DeptQueueUrl'))).toHaveLength(departments.length);
+    expect(all.filter((o) => o.startsWith('DeptRoleArn'))).toHaveLength(departments.length);
+    expect(outputs.filter((o) => o.startsWith('Dept'))).toEqual([]);
+    expect(outputs.filter((o) => /^Departments\d+StackId$/.test(o))).toHaveLength(aws.templates.length - 1);
   });
 
   it('should synthesize for aws-cn with no arn:aws: literal and the partition’s URL suffix', () => {
     // Act
-    const text = JSON.stringify(awsCn.json);
+    const text = allText(awsCn);
     const apiUrl = JSON.stringify((awsCn.json.Outputs as Record<string, Json>).ApiUrl);
 
     // Assess
@@ -521,7 +552,7 @@ describe('Class: CityLoopStack', () => {
     expect(text).toContain('arn:aws-cn:');
     expect(apiUrl).toContain('"Ref":"AWS::URLSuffix"');
     expect(text).not.toMatch(/execute-api[^"]*amazonaws\.com"/);
-    expect(JSON.stringify(aws.json)).not.toContain('arn:aws:');
+    expect(allText(aws)).not.toContain('arn:aws:');
   });
 
   it('should leave no unacknowledged cdk-nag AwsSolutions finding and no error annotation, in both partitions', () => {
@@ -706,9 +737,13 @@ describe('Class: CityLoopStack (size)', () => {
     }
   });
 
-  it('should stay well under CloudFormation’s 500 resources a stack, in both partitions', () => {
+  it('should stay well under CloudFormation’s 500 resources a template, parent and nested, in both partitions', () => {
     for (const s of [aws, awsCn]) {
-      expect(Object.keys(s.template.toJSON().Resources).length).toBeLessThanOrEqual(450);
+      expect(s.templates.length).toBe(2);
+      for (const t of s.templates) {
+        expect(Object.keys(t.json.Resources).length, t.stack.node.path).toBeLessThanOrEqual(450);
+        expect(Object.keys(t.json.Outputs ?? {}).length, t.stack.node.path).toBeLessThanOrEqual(150);
+      }
     }
   });
 });
@@ -872,7 +907,7 @@ describe('Class: CityLoopStack (China regions)', () => {
     // Assess
     closed.template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 0);
     closed.template.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 1);
-    expect(JSON.stringify(closed.json)).not.toContain('arn:aws:');
+    expect(allText(closed)).not.toContain('arn:aws:');
   });
 
   it('should put staff routes behind the configured OIDC issuer', () => {
