@@ -6,13 +6,21 @@
  */
 import { hash } from 'node:crypto';
 import { maskText } from '../privacy.ts';
-import { nfkc } from '../text/fold.ts';
-import { placeKeys as addressPlaceKeys, MAX_PLACE_KEYS, textPlaceKeysOf } from './address.ts';
+import { nfkc, nfkcLowerJoined } from '../text/fold.ts';
+import { placeKeys as addressPlaceKeys, MAX_PLACE_KEYS, textPlaceKeysOfLowered } from './address.ts';
 import { type DedupeConfig, settingsFor } from './config.ts';
 import { cellsWithin, encodeCell, precisionForRadius } from './geo.ts';
 import type { GroupResolver } from './groups.ts';
 import type { CandidateEntry } from './store.ts';
-import { fmix32, hash64hex, hex8, normalizeText, sketchOfText, storedSketch, type TextSketch } from './text.ts';
+import {
+  fmix32,
+  hash64hexOfParts,
+  hex8,
+  normalizeLowered,
+  sketchOfText,
+  storedSketch,
+  type TextSketch,
+} from './text.ts';
 
 /** The input of the engine: one citizen's submission, in the shape of the `cityloop dedupe` JSON lines. */
 export interface DedupeReport {
@@ -84,11 +92,14 @@ const validCoord = (lat?: number, lon?: number): boolean =>
   Math.abs(lon) <= 180 &&
   !(lat === 0 && lon === 0);
 
-/** Address keys first, then keys found in the title and text; distinct, at most MAX_PLACE_KEYS. */
-function placeKeysOf(address: string | undefined, title: string, text: string): string[] {
+/**
+ * Address keys first, then keys found in the title and text; distinct, at most MAX_PLACE_KEYS. `lowered` is
+ * `nfkcLowerJoined(parts, ' ')`, for parts [title, text].
+ */
+function placeKeysOf(address: string | undefined, parts: readonly string[], lowered: string): string[] {
   const keys = address ? addressPlaceKeys(address) : [];
   if (keys.length >= MAX_PLACE_KEYS) return keys.slice(0, MAX_PLACE_KEYS);
-  for (const k of textPlaceKeysOf([title, text])) {
+  for (const k of textPlaceKeysOfLowered(parts, lowered)) {
     if (!keys.includes(k)) keys.push(k);
     if (keys.length >= MAX_PLACE_KEYS) break;
   }
@@ -98,7 +109,10 @@ function placeKeysOf(address: string | undefined, title: string, text: string): 
 export function prepareReport(report: DedupeReport, config: DedupeConfig, groups: GroupResolver): ReportFeatures {
   const title = report.title ?? '';
   const g = groups.resolve({ category: report.category, title, text: report.text });
-  const norm = normalizeText([title, report.text], config.text.stopPhrases);
+  // Title and text folded once, for the sketch and the place keys (`normalizeText` and `textPlaceKeysOf` of the parts).
+  const parts = [title, report.text];
+  const lowered = nfkcLowerJoined(parts, ' ');
+  const norm = normalizeLowered(lowered, config.text.stopPhrases);
   const sketch = sketchOfText(norm, config.text.permutations, config.text.maxExactShingles);
   const citizenKeys = citizenKeysOf(report.citizen);
   const loc = report.location;
@@ -115,14 +129,19 @@ export function prepareReport(report: DedupeReport, config: DedupeConfig, groups
     f.lat = loc!.lat!;
     f.lon = loc!.lon!;
   }
-  f.placeKeys = placeKeysOf(loc?.address, title, report.text);
+  f.placeKeys = placeKeysOf(loc?.address, parts, lowered);
   f.citizenKeys = citizenKeys;
   f.reporterKey = citizenKeys[0] ?? `anon:${report.id}`;
   f.sketch = sketch;
-  f.contentHash = hash64hex(`${who}\n${norm}`);
+  f.contentHash = hash64hexOfParts([who, '\n', norm]);
   // Shown to agents in duplicate suggestions and kept in the index: phone numbers and emails masked.
-  f.title = maskText((title || report.text).replace(/\s+/g, ' ')).slice(0, 60);
+  f.title = titleOf(title || report.text);
   return f;
+}
+
+/** The title shown to agents: whitespace runs as one space, phone numbers and emails masked, 60 characters. */
+function titleOf(s: string): string {
+  return maskText(s.replace(/\s+/g, ' ')).slice(0, 60);
 }
 
 /** The index entry a report writes for `caseId`. */
@@ -172,21 +191,37 @@ function pushBandKeys(keys: string[], f: ReportFeatures, config: DedupeConfig, b
   if (f.sketch.size < nd.minShingles) return keys;
   const sig = f.sketch.sig;
   const rows = Math.max(1, Math.floor(sig.length / nd.bands));
+  // `keyOf.band(b, hash, bucket)`, with the band's head and the buckets' tails written once, not once per key.
+  const tails = buckets.map((bucket) => `|${bucket}`);
   for (let b = 0; b < nd.bands && (b + 1) * rows <= sig.length; b++) {
     let h = 0x811c9dc5;
     for (let i = b * rows; i < (b + 1) * rows; i++) h = fmix32(h ^ sig[i]!);
-    const hash = hex8(h);
-    for (const bucket of buckets) keys.push(keyOf.band(b, hash, bucket));
+    const head = (BAND_HEADS[b] ?? `t|${b}|`) + hex8(h);
+    for (const tail of tails) keys.push(head + tail);
   }
   return keys;
 }
+
+/** `keyOf.band`'s text before the hash, for the bands a signature can have (config: at most 64). */
+const BAND_HEADS = Array.from({ length: 64 }, (_, b) => `t|${b}|`);
 
 const DAY = 24 * HOUR;
 
 function cellsOf(f: ReportFeatures, config: DedupeConfig): string[] {
   if (f.lat === undefined || f.lon === undefined) return [];
   const r = settingsFor(config, f.group).incident.radiusMeters;
-  return cellsWithin(f.lat, f.lon, r, precisionForRadius(r));
+  return cellsWithin(f.lat, f.lon, r, precisionFor(r));
+}
+
+/** `precisionForRadius` of the last radius asked (one per group setting: the same few radii every time). */
+let lastRadius = Number.NaN;
+let lastPrecision = 0;
+function precisionFor(radiusMeters: number): number {
+  if (radiusMeters !== lastRadius) {
+    lastPrecision = precisionForRadius(radiusMeters);
+    lastRadius = radiusMeters;
+  }
+  return lastPrecision;
 }
 
 /**
@@ -197,8 +232,17 @@ export function candidateKeys(f: ReportFeatures, config: DedupeConfig): string[]
   const T = settingsFor(config, f.group).incident.windowHours;
   const bs = buckets(f.at - T * HOUR, f.at + T * HOUR, T);
   const keys: string[] = [];
-  for (const cell of cellsOf(f, config)) for (const b of bs) keys.push(keyOf.cell(f.group, cell, b));
-  for (const p of f.placeKeys) for (const b of bs) keys.push(keyOf.place(f.group, p, b));
+  // `keyOf.cell(f.group, cell, b)` and `keyOf.place(f.group, p, b)`, each part written once, not once per key.
+  const tails = bs.map((b) => `|${b}`);
+  const cells = cellsOf(f, config);
+  if (cells.length > 0) {
+    const head = `g|${f.group}|`;
+    for (const cell of cells) for (const tail of tails) keys.push(head + cell + tail);
+  }
+  if (f.placeKeys.length > 0) {
+    const head = `p|${f.group}|`;
+    for (const p of f.placeKeys) for (const tail of tails) keys.push(head + p + tail);
+  }
   for (const c of f.citizenKeys) keys.push(keyOf.citizen(c));
   const W = config.nearDuplicate.windowDays;
   return pushBandKeys(keys, f, config, buckets(f.at - W * DAY, f.at, W * 24));

@@ -34,6 +34,9 @@ interface Leaf {
   weight: number;
 }
 
+/** The bit of a keyword's first two code units in `pairBits` (16 bits). */
+const pairSlot = (first: number, second: number) => Math.imul((first << 16) | second, 0x9e3779b1) >>> 16;
+
 /** Builds the resolver from the 事项清单 (optional) and the dedupe config's families. */
 export function createGroupResolver(config: DedupeConfig, taxonomy?: Taxonomy): GroupResolver {
   const familyOf = new Map<string, string>();
@@ -76,20 +79,49 @@ export function createGroupResolver(config: DedupeConfig, taxonomy?: Taxonomy): 
 
   // Every keyword by its first UTF-16 unit: one pass over the text finds them all (the same counts as an indexOf
   // loop per keyword: non-overlapping occurrences, at most 3 each). A bit per unit says whether any keyword starts
-  // with it (8 KB, stays in cache): the map is read only at those positions.
+  // with it (8 KB, stays in cache): the lists are read only at those positions. The keywords of one first unit are
+  // one run of ids (`firstIds`, from `firstStart`), and a keyword is compared whole only when its second unit matches.
   const keywords: { leaf: number; k: string; weight: number }[] = [];
-  const byFirst = new Map<number, number[]>();
-  const firstBits = new Uint32Array(2048);
+  const byFirst = new Map<number, { leaf: number; k: string; weight: number }[]>();
   leaves.forEach((leaf, li) => {
     for (const k of leaf.keywords) {
-      const id = keywords.push({ leaf: li, k, weight: k.length * leaf.weight }) - 1;
+      const kw = { leaf: li, k, weight: k.length * leaf.weight };
       const first = k.charCodeAt(0);
-      firstBits[first >>> 5]! |= 1 << (first & 31);
       const list = byFirst.get(first);
-      if (list) list.push(id);
-      else byFirst.set(first, [id]);
+      if (list) list.push(kw);
+      else byFirst.set(first, [kw]);
     }
   });
+  const firstBits = new Uint32Array(2048);
+  const firstStart = new Map<number, number>();
+  for (const [first, list] of byFirst) {
+    firstBits[first >>> 5]! |= 1 << (first & 31);
+    firstStart.set(first, keywords.length);
+    keywords.push(...list);
+  }
+  /** Per id: the first id of the next first unit's run (where its own run ends). */
+  const runEnd = new Int32Array(keywords.length);
+  for (let id = keywords.length - 1, end = keywords.length; id >= 0; id--) {
+    runEnd[id] = end;
+    if (firstStart.get(keywords[id]!.k.charCodeAt(0)) === id) end = id;
+  }
+  /** Per id: the keyword's second unit, or -1 for a one-unit keyword. */
+  const second = Int32Array.from(keywords, (kw) => (kw.k.length > 1 ? kw.k.charCodeAt(1) : -1));
+  /** Per first unit (bit set in firstBits): its first id (two bytes each while the ids fit). */
+  const firstIds = keywords.length <= 0xffff ? new Uint16Array(0x10000) : new Int32Array(0x10000);
+  for (const [first, id] of firstStart) firstIds[first] = id;
+  // A bit per (first unit, second unit) pair of some keyword (hashed to 16 bits), and per first unit of a one-unit
+  // keyword: most positions whose unit starts a keyword are not followed by a second unit of one.
+  const pairBits = new Uint32Array(2048);
+  const loneBits = new Uint32Array(2048);
+  for (const kw of keywords) {
+    const first = kw.k.charCodeAt(0);
+    if (kw.k.length === 1) loneBits[first >>> 5]! |= 1 << (first & 31);
+    else {
+      const pair = pairSlot(first, kw.k.charCodeAt(1));
+      pairBits[pair >>> 5]! |= 1 << (pair & 31);
+    }
+  }
   const hits = new Uint8Array(keywords.length);
   const nextFrom = new Int32Array(keywords.length);
   const scores = new Float64Array(leaves.length);
@@ -102,8 +134,15 @@ export function createGroupResolver(config: DedupeConfig, taxonomy?: Taxonomy): 
     for (let i = 0; i < t.length; i++) {
       const c = t.charCodeAt(i);
       if (((firstBits[c >>> 5]! >>> (c & 31)) & 1) === 0) continue;
-      for (const id of byFirst.get(c) as number[]) {
+      const next = i + 1 < t.length ? t.charCodeAt(i + 1) : -2;
+      if (((loneBits[c >>> 5]! >>> (c & 31)) & 1) === 0) {
+        const pair = next < 0 ? -1 : pairSlot(c, next);
+        if (pair < 0 || ((pairBits[pair >>> 5]! >>> (pair & 31)) & 1) === 0) continue;
+      }
+      for (let id = firstIds[c]!, end = runEnd[id]!; id < end; id++) {
         if ((hits[id] as number) >= 3 || i < (nextFrom[id] as number)) continue;
+        const s2 = second[id]!;
+        if (s2 !== -1 && s2 !== next) continue;
         const kw = keywords[id] as { leaf: number; k: string; weight: number };
         if (!t.startsWith(kw.k, i)) continue;
         hits[id] = (hits[id] as number) + 1;

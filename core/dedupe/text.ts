@@ -76,6 +76,42 @@ export function hash64hex(s: string): string {
   return hex8(fmix32(a ^ (n * 2))) + hex8(fmix32(b ^ (n * 2)));
 }
 
+/**
+ * `hash64hex(parts.join(''))`, without joining: the blocks of two code units run on across the parts (a part of odd
+ * length leaves its last unit to pair with the next part's first).
+ */
+export function hash64hexOfParts(parts: readonly string[]): string {
+  let a = 0x9747b28c;
+  let b = 0x5bd1e995;
+  let n = 0;
+  /** A unit waiting for the next one to make a block, or -1. */
+  let pending = -1;
+  for (const s of parts) {
+    const m = s.length;
+    n += m;
+    let i = 0;
+    if (pending >= 0 && m > 0) {
+      const k = scramble(pending | ((s.charCodeAt(0) & 0xffff) << 16));
+      a = mix(a, k);
+      b = mix(b, k);
+      pending = -1;
+      i = 1;
+    }
+    for (; i + 1 < m; i += 2) {
+      const k = scramble(blockAt(s, i));
+      a = mix(a, k);
+      b = mix(b, k);
+    }
+    if (i < m) pending = s.charCodeAt(i) & 0xffff;
+  }
+  if (pending >= 0) {
+    const k = scramble(pending);
+    a ^= k;
+    b ^= k;
+  }
+  return hex8(fmix32(a ^ (n * 2))) + hex8(fmix32(b ^ (n * 2)));
+}
+
 const URL_RE = /(?:https?:\/\/|www\.)[^\s\u3000-\u303f\uff00-\uffef\u4e00-\u9fff]+/gi;
 const EMAIL_RE = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
 /** Mobile numbers (also masked ones like 138****1234), landlines with an area code, and any run of ≥7 digits (ids). */
@@ -150,7 +186,15 @@ function anyOf(phrases: readonly string[]): RegExp {
  */
 export function normalizeText(input: string | readonly string[], stopPhrases: readonly string[] = []): string {
   // Parts (title, text) are the text they make joined by a space, folded part by part (see `nfkcLowerJoined`).
-  let t = typeof input === 'string' ? nfkcLower(input) : nfkcLowerJoined(input, ' ');
+  return normalizeLowered(typeof input === 'string' ? nfkcLower(input) : nfkcLowerJoined(input, ' '), stopPhrases);
+}
+
+/**
+ * `normalizeText(text, stopPhrases)` given `lowered = nfkcLower(text)`: for a caller that folded the text already
+ * (`prepareReport` folds a report's parts once, for the sketch and the place keys).
+ */
+export function normalizeLowered(lowered: string, stopPhrases: readonly string[] = []): string {
+  let t = lowered;
   // Each pattern needs a literal that is rare in a message: look for it before running the pattern.
   if (t.includes('_x000')) t = t.replace(ARTIFACT_RE, ' ');
   if (t.includes('http') || t.includes('www.')) t = t.replace(URL_RE, ' ');
@@ -311,13 +355,80 @@ function ensureScratch(n: number): Uint32Array {
   return scratch;
 }
 
+/**
+ * Per code unit: the stamp of the last text whose unigram of that unit was collected (see `shingleHashes`). One byte
+ * each (64 KB): the stamps go round every 255 texts, clearing the table.
+ */
+const unitStamps = new Uint8Array(0x10000);
+let unitStamp = 0;
+
+function nextUnitStamp(): number {
+  if (++unitStamp === 256) {
+    unitStamps.fill(0);
+    unitStamp = 1;
+  }
+  return unitStamp;
+}
+
+/**
+ * The hashes of `flushWords` in `shingles` (stemmed words minus stopwords, each followed by its pair with the next
+ * kept word), in the same order, without the filtered and mapped arrays.
+ */
 function pushWordHashes(words: string[], out: Uint32Array, n: number): number {
-  const ws = words.filter((w) => !EN_STOP.has(w)).map(stemEn);
-  for (let i = 0; i < ws.length; i++) {
-    out[n++] = hash32(`w:${ws[i]}`);
-    if (i + 1 < ws.length) out[n++] = hash32(`w:${ws[i]} ${ws[i + 1]}`);
+  let prev: string | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    // A number (the most common word in a Chinese message) is no stopword and has no suffix to stem.
+    const digits = isDigits(w);
+    if (!digits && EN_STOP.has(w)) continue;
+    const stem = digits ? w : stemEn(w);
+    if (prev !== undefined) out[n++] = hashWordShingle(prev, stem);
+    out[n++] = hashWordShingle(stem);
+    prev = stem;
   }
   return n;
+}
+
+function isDigits(w: string): boolean {
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/** MurmurHash3's state after the block "w:" (seed 0): every word shingle starts with it. */
+const WORD_PREFIX_STATE = mix(0, scramble(0x77 | (0x3a << 16)));
+
+/**
+ * `hash32(`w:${a}`)`, or with `b` `hash32(`w:${a} ${b}`)`: the shingle strings of `shingles`, hashed without being
+ * built (the blocks of two code units run on across the pieces).
+ */
+function hashWordShingle(a: string, b?: string): number {
+  let h = WORD_PREFIX_STATE;
+  let pending = -1;
+  let n = 2 + a.length;
+  for (let i = 0; i < a.length; i++) {
+    const u = a.charCodeAt(i);
+    if (pending < 0) pending = u;
+    else {
+      h = mix(h, scramble(pending | (u << 16)));
+      pending = -1;
+    }
+  }
+  if (b !== undefined) {
+    n += 1 + b.length;
+    for (let i = -1; i < b.length; i++) {
+      const u = i < 0 ? 0x20 : b.charCodeAt(i);
+      if (pending < 0) pending = u;
+      else {
+        h = mix(h, scramble(pending | (u << 16)));
+        pending = -1;
+      }
+    }
+  }
+  if (pending >= 0) h ^= scramble(pending);
+  return fmix32(h ^ (n * 2));
 }
 
 /**
@@ -331,6 +442,7 @@ function shingleHashes(t: string): { buf: Uint32Array; n: number } {
   let n = 0;
   let prev = -1;
   let wordStart = -1;
+  const stamp = nextUnitStamp();
   const words: string[] = [];
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
@@ -344,7 +456,12 @@ function shingleHashes(t: string): { buf: Uint32Array; n: number } {
         words.length = 0;
       }
       if (prev >= 0) out[n++] = hashPair(prev, c);
-      out[n++] = hashUnit(c);
+      // A character seen before in this text gave this unigram hash already: the sketch keeps distinct hashes only,
+      // so a repeat is left out here (no hash, no probe) instead of being dropped there.
+      if (unitStamps[c] !== stamp) {
+        unitStamps[c] = stamp;
+        out[n++] = hashUnit(c);
+      }
       prev = c;
       continue;
     }
@@ -386,11 +503,13 @@ let slotStamps = new Uint32Array(2048);
 let generation = 0;
 
 /**
- * The sketch of the hashes in `buf[0..n)` (duplicates allowed; `buf` is overwritten with the distinct ones, in first
- * seen order). One pass: a reused hash table drops repeats (the values are hashes already: their low bits are the
- * slot), and each new hash updates the minimum of its bin. O(n + k) instead of O(n·k) for k permutations.
+ * The sketch of the hashes in `buf[0..n)` (duplicates allowed). At most `maxExact` hashes (most reports): sorted, see
+ * `shortSketch`. More: `buf` is overwritten with the distinct ones, in first seen order, in one pass: a reused hash
+ * table drops repeats (the values are hashes already: their low bits are the slot), and each new hash updates the
+ * minimum of its bin. O(n + k) instead of O(n·k) for k permutations.
  */
 function sketchOfHashes(buf: Uint32Array, n: number, k: number, maxExact: number): TextSketch {
+  if (n <= maxExact && n <= 4096) return shortSketch(buf, n, k);
   let cap = 2048;
   while (cap < 2 * n) cap *= 2;
   if (slotValues.length < cap) {
@@ -407,7 +526,7 @@ function sketchOfHashes(buf: Uint32Array, n: number, k: number, maxExact: number
   const values = slotValues;
   const stamps = slotStamps;
   const mask = cap - 1;
-  const sig = new Uint32Array(k).fill(0xffffffff);
+  const sig = pooledU32(k).fill(0xffffffff);
   let sawMax = false;
   let size = 0;
   outer: for (let j = 0; j < n; j++) {
@@ -433,34 +552,131 @@ function sketchOfHashes(buf: Uint32Array, n: number, k: number, maxExact: number
   return sketch;
 }
 
-const byTopByte = new Uint32Array(257);
+/**
+ * The typed arrays of a sketch (signature and set) are cut from shared 8 KB slabs, as Node's Buffer pool does for
+ * small buffers: a typed array of its own costs a backing store outside the heap (allocated, tracked and freed by the
+ * GC), which took more time than the rest of a short text's sketch. Views never overlap and a slab's bytes are zero
+ * until handed out, so each array is what `new Uint32Array(n)` gives. A live sketch keeps its slab alive (at most
+ * 8 KB); arrays above 2 KB get their own buffer.
+ */
+const SLAB_BYTES = 8192;
+const SLAB_MAX_WORDS = SLAB_BYTES / 16;
+let slab = new ArrayBuffer(SLAB_BYTES);
+/** The whole current slab, to write a set in place before its length is known (see `shortSketch`). */
+let slabWords = new Uint32Array(slab);
+let slabUsed = 0;
+
+/** Room for `n` ≤ SLAB_MAX_WORDS words after the used part of the current slab (a new slab if need be): its index. */
+function slabRoom(n: number): number {
+  if (slabUsed + n * 4 > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabWords = new Uint32Array(slab);
+    slabUsed = 0;
+  }
+  return slabUsed >>> 2;
+}
+
+/** The next `n` words of the current slab (after `slabRoom(n)`), handed out. */
+function slabTake(n: number): Uint32Array {
+  const out = new Uint32Array(slab, slabUsed, n);
+  slabUsed += n * 4;
+  return out;
+}
+
+function pooledU32(n: number): Uint32Array {
+  if (n > SLAB_MAX_WORDS) return new Uint32Array(n);
+  slabRoom(n);
+  return slabTake(n);
+}
+
+/** Counts per top-bits value (+1), for `sortInto`. */
+const byTopBits = new Uint32Array(257);
 
 /**
- * `buf.slice(0, n).sort()` for uniform hashes: counting sort by the top byte, then an insertion sort that only has
- * to fix order inside each of the 256 runs (a few values each). About twice as fast as the built-in sort for the few
- * hundred hashes of a short text; the built-in sort beyond 4096.
+ * `buf.slice(0, n).sort()` for uniform hashes: counting sort by the top bits (about one value per run: 16 to 256
+ * runs), then an insertion sort that only has to fix order inside each run. About twice as fast as the built-in sort
+ * for the few hundred hashes of a short text; the built-in sort beyond 4096.
  */
 function sortedCopy(buf: Uint32Array, n: number): Uint32Array {
-  if (n > 4096) return buf.slice(0, n).sort();
-  const out = new Uint32Array(n);
-  const starts = byTopByte.fill(0);
-  for (let j = 0; j < n; j++) starts[(buf[j]! >>> 24) + 1]!++;
-  for (let d = 1; d <= 256; d++) starts[d]! += starts[d - 1]!;
+  return n > 4096 ? buf.slice(0, n).sort() : sortInto(buf, n, pooledU32(n), 0);
+}
+
+/** The first `n` values of `buf` sorted into `out[at..at + n)` (n ≤ 4096, see `sortedCopy`); returns `out`. */
+function sortInto(buf: Uint32Array, n: number, out: Uint32Array, at: number): Uint32Array {
+  let bits = 4;
+  while (bits < 8 && 1 << bits < n) bits++;
+  const shift = 32 - bits;
+  const runs = 1 << bits;
+  const starts = byTopBits.fill(0, 0, runs + 1);
+  for (let j = 0; j < n; j++) starts[(buf[j]! >>> shift) + 1]!++;
+  starts[0] = at;
+  for (let d = 1; d <= runs; d++) starts[d]! += starts[d - 1]!;
   for (let j = 0; j < n; j++) {
     const v = buf[j]!;
-    out[starts[v >>> 24]!++] = v;
+    out[starts[v >>> shift]!++] = v;
   }
-  for (let j = 1; j < n; j++) {
+  for (let j = at + 1; j < at + n; j++) {
     const v = out[j]!;
     let i = j - 1;
     if (out[i]! <= v) continue;
-    while (i >= 0 && out[i]! > v) {
+    while (i >= at && out[i]! > v) {
       out[i + 1] = out[i]!;
       i--;
     }
     out[i + 1] = v;
   }
   return out;
+}
+
+/** Drops the repeats from the sorted run `a[at..at + n)`, in place: the number of distinct values left at its start. */
+function dedupeSorted(a: Uint32Array, at: number, n: number): number {
+  const end = at + n;
+  // Up to the first repeat nothing moves (a text's repeats are few: its repeated characters are left out already).
+  let j = at + 1;
+  while (j < end && a[j] !== a[j - 1]) j++;
+  let w = j;
+  for (; j < end; j++) if (a[j] !== a[w - 1]) a[w++] = a[j]!;
+  return n === 0 ? 0 : w - at;
+}
+
+/** Sorted hashes of a short text too long for a slab, duplicates included (grown on demand). */
+let sortScratch = new Uint32Array(0);
+
+/**
+ * `sketchOfHashes` for a text with at most `maxExact` hashes, duplicates included (most reports): its set is kept, so
+ * instead of a hash table the hashes are sorted as they are (in place in the slab, where the set stays) and the
+ * repeats dropped from the sorted run. The sorted set also gives the signature: bins are ranges of values, so a bin's
+ * smallest hash is the first of the set in that bin.
+ */
+function shortSketch(buf: Uint32Array, n: number, k: number): TextSketch {
+  const sig = pooledU32(k).fill(0xffffffff);
+  let set: Uint32Array;
+  let size: number;
+  if (n <= SLAB_MAX_WORDS) {
+    const at = slabRoom(n);
+    const words = slabWords;
+    sortInto(buf, n, words, at);
+    size = dedupeSorted(words, at, n);
+    // The repeats' words are not handed out: zero again, as a slab's free part is.
+    words.fill(0, at + size, at + n);
+    set = slabTake(size);
+  } else {
+    if (sortScratch.length < n) sortScratch = new Uint32Array(n);
+    sortInto(buf, n, sortScratch, 0);
+    size = dedupeSorted(sortScratch, 0, n);
+    set = sortScratch.slice(0, size);
+  }
+  let bin = -1;
+  for (let j = 0; j < size; j++) {
+    const h = set[j]!;
+    const b = k === 64 ? h >>> 26 : binOf(h, k);
+    if (b !== bin) {
+      sig[b] = h;
+      bin = b;
+    }
+  }
+  if (size > 0) densify(sig, k, set[size - 1] === 0xffffffff);
+  return { sig, size, set };
 }
 
 /** Per signature size k: the first probes of every bin, and every bin's value range (computed once per k). */
