@@ -48,10 +48,52 @@ const LANDLINE_IN_TEXT = /(?<![\d+])(?:\+?86[ -]?)?(?:0\d{2,3}|\(0\d{2,3}\))[ -]
 const EMAIL_IN_TEXT = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
 const digitsOf = (m: string) => m.replace(/[ ()-]/g, '');
 
-/** Masks phone numbers (mobile and landline, with or without separators) and email addresses inside free text. */
-export function maskText(s: string): string {
+/** Every pattern above needs an ASCII digit or an `@`. */
+const MASKABLE = /[0-9@]/;
+/** Full-width forms of ASCII (`１３９…`, `＠`, `－`) and the ideographic space, as Chinese input methods type them. */
+const WIDE = /[\uff01-\uff5e\u3000]/;
+const WIDE_ALL = /[\uff01-\uff5e\u3000]/g;
+/** Each wide character as its ASCII form: one UTF-16 unit for one, so positions in the folded text are the same. */
+const foldWide = (s: string): string =>
+  s.replace(WIDE_ALL, (c) => (c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+
+function maskAscii(s: string): string {
   return s
     .replace(PHONE_IN_TEXT, (m) => maskPhone(digitsOf(m)))
     .replace(LANDLINE_IN_TEXT, (m) => maskPhone(digitsOf(m)))
     .replace(EMAIL_IN_TEXT, (m) => maskEmail(m));
+}
+
+/**
+ * Masks phone numbers (mobile and landline, with or without separators) and email addresses inside free text, also
+ * when they are typed in full-width characters (`１３９ １２３４ ５６７８`, `ｚｈａｎｇ＠ｑｑ．ｃｏｍ`). Text with no digit
+ * and no `@` in either width (most titles and log messages) is returned as it is. Everything but the masked numbers
+ * and addresses keeps its width: full-width punctuation (，：（）) is not touched.
+ */
+export function maskText(s: string): string {
+  const folded = WIDE.test(s) ? foldWide(s) : s;
+  if (!MASKABLE.test(folded)) return s;
+  if (folded === s) return maskAscii(s);
+  // Found on the folded text, masked in the original: the folding keeps every position, so the ranges line up.
+  const cuts: { from: number; to: number; mask: string }[] = [];
+  const take = (re: RegExp, mask: (m: string) => string) => {
+    for (const m of folded.matchAll(re)) {
+      const from = m.index;
+      const to = from + m[0].length;
+      if (cuts.some((c) => from < c.to && c.from < to)) continue;
+      cuts.push({ from, to, mask: mask(m[0]) });
+    }
+  };
+  take(PHONE_IN_TEXT, (m) => maskPhone(digitsOf(m)));
+  take(LANDLINE_IN_TEXT, (m) => maskPhone(digitsOf(m)));
+  take(EMAIL_IN_TEXT, maskEmail);
+  if (cuts.length === 0) return s;
+  cuts.sort((a, b) => a.from - b.from);
+  let out = '';
+  let at = 0;
+  for (const c of cuts) {
+    out += s.slice(at, c.from) + c.mask;
+    at = c.to;
+  }
+  return out + s.slice(at);
 }
