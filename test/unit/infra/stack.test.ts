@@ -300,7 +300,8 @@ describe('Class: CityLoopStack', () => {
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: logicalId(aws, fn?.functionLogGroup) } },
       });
       // no --enable-source-maps: stacks are mapped when a failure is logged (functions/lib/stack-trace.ts)
-      expect(props?.Environment?.Variables?.NODE_OPTIONS, spec.id).toBeUndefined();
+      const env = (props as { Environment?: { Variables?: Record<string, unknown> } } | undefined)?.Environment;
+      expect(env?.Variables?.NODE_OPTIONS, spec.id).toBeUndefined();
     }
     aws.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 180 });
   });
