@@ -22,7 +22,7 @@
 
 import { CityLoopError } from '#core/errors.ts';
 import type { Category, Taxonomy } from '#core/taxonomy/types.ts';
-import { nfkcLowerJoined } from '#core/text/fold.ts';
+import { nfkcLower, nfkcLowerJoined } from '#core/text/fold.ts';
 import { loadModel, type ModelArtifact, type TextModel } from './model.ts';
 import { indexTaxonomy, MANUAL_TRIAGE_DEPARTMENT, type TaxonomyIndex } from './taxonomy.ts';
 
@@ -163,9 +163,8 @@ const SPACE_RE = /\s/;
 /** 16 bits from two code units: where the pair's bit is in a keyword matcher's filter. */
 const pairHash = (a: number, b: number) => Math.imul(a * 65536 + b, 0x9e3779b1) >>> 16;
 
-/** `normKeyword(parts.join('\n'))` written into `matchBuf`; returns its length. */
-function foldForMatch(parts: readonly string[]): number {
-  const s = nfkcLowerJoined(parts, '\n');
+/** `s` (NFKC and lower case already) without its whitespace, written into `matchBuf`; returns its length. */
+function foldForMatch(s: string): number {
   if (matchBuf.length < s.length) matchBuf = new Uint16Array(Math.max(s.length, matchBuf.length * 2));
   const buf = matchBuf;
   let n = 0;
@@ -191,12 +190,12 @@ function foldForMatch(parts: readonly string[]): number {
  * keywords inside it (燃气泄漏 also says 燃气), so overlapping leaves keep their evidence and the longer one still wins.
  */
 export function createKeywordMatcher(index: TaxonomyIndex): (text: string) => KeywordHit[] {
-  const matchParts = compileKeywords(index);
-  return (text: string) => matchParts([text]);
+  const matchFolded = compileKeywords(index);
+  return (text: string) => matchFolded(nfkcLower(text));
 }
 
-/** The matcher of `createKeywordMatcher` over the parts of a text joined by line breaks (title, text). */
-function compileKeywords(index: TaxonomyIndex): (parts: readonly string[]) => KeywordHit[] {
+/** The matcher of `createKeywordMatcher` over a text folded already (`nfkcLower`: NFKC, lower case). */
+function compileKeywords(index: TaxonomyIndex): (folded: string) => KeywordHit[] {
   const owner = new Map<string, Category[]>();
   for (const leaf of index.leaves) {
     for (const k of leaf.keywords) {
@@ -246,10 +245,16 @@ function compileKeywords(index: TaxonomyIndex): (parts: readonly string[]) => Ke
     if (w !== undefined) nodeWord[node] = wordIndex.get(w) as number;
   });
   const seen = new Uint8Array(words.length);
-  return (parts: readonly string[]) => {
+  // A scratch slot per leaf code (`order`) for its hit in one call, and the slots of each keyword's leaves.
+  const ownersOf = words.map((w) => owner.get(w) as Category[]);
+  const slotsOf = ownersOf.map((leaves) => leaves.map((leaf) => order.get(leaf.code) as number));
+  const hitOf: (KeywordHit | undefined)[] = index.leaves.map(() => undefined);
+  // The slot of each hit of one call, in the order of `hits` (at most one hit per slot).
+  const hitSlot = new Int32Array(index.leaves.length);
+  return (folded: string) => {
     if (words.length === 0) return [];
     // The text as the keywords were written: NFKC, lowercase, no whitespace (into a reused code-unit buffer).
-    const n = foldForMatch(parts);
+    const n = foldForMatch(folded);
     const s = matchBuf;
     const found: number[] = [];
     const note = (w: number) => {
@@ -295,20 +300,47 @@ function compileKeywords(index: TaxonomyIndex): (parts: readonly string[]) => Ke
       i += (words[longest] as string).length;
     }
     // First seen first, as the set of strings did (the order of `matched`).
-    const hits = new Map<string, KeywordHit>();
+    const hits: KeywordHit[] = [];
     for (const wi of found) {
       seen[wi] = 0;
       const w = words[wi] as string;
-      for (const leaf of owner.get(w) ?? []) {
-        const h = hits.get(leaf.code) ?? { leaf, score: 0, matched: [] };
+      const owners = ownersOf[wi] as Category[];
+      const slots = slotsOf[wi] as number[];
+      for (let t = 0; t < owners.length; t++) {
+        const slot = slots[t] as number;
+        let h = hitOf[slot];
+        if (h === undefined) {
+          h = { leaf: owners[t] as Category, score: 0, matched: [] };
+          hitOf[slot] = h;
+          hitSlot[hits.length] = slot;
+          hits.push(h);
+        }
         h.score += w.length;
         h.matched.push(w);
-        hits.set(leaf.code, h);
       }
     }
-    return [...hits.values()].sort(
-      (a, b) => b.score - a.score || (order.get(a.leaf.code) as number) - (order.get(b.leaf.code) as number),
-    );
+    for (let t = 0; t < hits.length; t++) hitOf[hitSlot[t] as number] = undefined;
+    // Best score first, then taxonomy order: a strict order (one hit per leaf code), so any sort gives this result; an
+    // insertion sort for the usual few hits, `Array.prototype.sort` for many.
+    if (hits.length > 16) {
+      hits.sort((a, b) => b.score - a.score || (order.get(a.leaf.code) as number) - (order.get(b.leaf.code) as number));
+    } else {
+      for (let i = 1; i < hits.length; i++) {
+        const h = hits[i] as KeywordHit;
+        const slot = hitSlot[i] as number;
+        let j = i;
+        for (; j > 0; j--) {
+          const prev = hits[j - 1] as KeywordHit;
+          const before = prev.score > h.score || (prev.score === h.score && (hitSlot[j - 1] as number) < slot);
+          if (before) break;
+          hits[j] = prev;
+          hitSlot[j] = hitSlot[j - 1] as number;
+        }
+        hits[j] = h;
+        hitSlot[j] = slot;
+      }
+    }
+    return hits;
   };
 }
 
@@ -326,10 +358,48 @@ function isModel(x: unknown): x is TextModel {
   return typeof x === 'object' && x !== null && typeof (x as TextModel).probabilities === 'function';
 }
 
+/** A candidate leaf of the model's labels in one text (`createClassifier`). */
+interface Candidate {
+  leaf: Category;
+  hit?: KeywordHit;
+  label: string;
+  labelP: number;
+  p: number;
+}
+
+/**
+ * `candidates.sort((a, b) => b.p - a.p)`, in place. For finite p that comparator is a consistent order, so the stable
+ * sort's result is unique and an insertion sort (a handful of candidates) gives it without the cost of
+ * `Array.prototype.sort`; anything else (NaN, infinities from a stand-in model) goes to `Array.prototype.sort`.
+ */
+function sortByP(candidates: Candidate[]): void {
+  for (const c of candidates) {
+    if (!Number.isFinite(c.p)) {
+      candidates.sort((a, b) => b.p - a.p);
+      return;
+    }
+  }
+  for (let i = 1; i < candidates.length; i++) {
+    const c = candidates[i] as Candidate;
+    let j = i;
+    while (j > 0 && (candidates[j - 1] as Candidate).p < c.p) {
+      candidates[j] = candidates[j - 1] as Candidate;
+      j--;
+    }
+    candidates[j] = c;
+  }
+}
+
+/** The candidate for a leaf code (a handful of candidates: a scan, no Map). */
+function candidateFor(candidates: readonly Candidate[], code: string): Candidate | undefined {
+  for (const c of candidates) if (c.leaf.code === code) return c;
+  return undefined;
+}
+
 export function createClassifier(opts: ClassifierOptions): Classifier {
   const index = indexTaxonomy(opts.taxonomy);
   const model = opts.model === undefined ? undefined : isModel(opts.model) ? opts.model : loadModel(opts.model);
-  const matchParts = compileKeywords(index);
+  const matchFolded = compileKeywords(index);
   const strongScore = opts.strongScore ?? 4;
   const modelOverride = opts.modelOverride ?? 0.85;
   const nAlt = opts.alternatives ?? 3;
@@ -373,8 +443,10 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       }
     }
     const parts = [input.title, input.text].filter((s): s is string => typeof s === 'string' && s.trim() !== '');
-    const text = parts.join('\n');
-    const hits = matchParts(parts);
+    // The text folded once (NFKC, lower case) for the keywords and the model: the fold of the parts joined by a line
+    // break is the folds of the parts so joined (`nfkcLowerJoined`), remembered for dedupe's later folds of them.
+    const folded = nfkcLowerJoined(parts, '\n');
+    const hits = matchFolded(folded);
     const top = hits[0];
     const strong = top !== undefined && top.score >= strongScore;
 
@@ -394,28 +466,31 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       });
     }
 
-    const p = model.probabilities(text);
+    const p =
+      model.probabilitiesOfFolded !== undefined
+        ? model.probabilitiesOfFolded(folded)
+        : model.probabilities(parts.join('\n'));
     const labels = model.labels;
-    /** The leaf a label stands for in this text: its best keyword hit, else its default leaf. */
-    const leafFor = (label: string): { leaf?: Category; hit?: KeywordHit } => {
-      for (const h of hits) if (labelsOf(h.leaf.code).includes(label)) return { leaf: h.leaf, hit: h };
-      return { leaf: index.defaultByLabel.get(label) };
-    };
+    // The labels of each hit's leaf, looked up once (each label below asks them in turn).
+    const hitLabels = hits.map((h) => labelsOf(h.leaf.code));
     // Labels that lead to the same leaf in this text pool their probability: the leaf is right if either label is.
-    interface Candidate {
-      leaf: Category;
-      hit?: KeywordHit;
-      label: string;
-      labelP: number;
-      p: number;
-    }
-    const byLeaf = new Map<string, Candidate>();
-    labels.forEach((label, i) => {
-      const { leaf, hit } = leafFor(label);
+    // Candidates in order of first appearance (as a Map by leaf code keeps them), at most one per label.
+    const candidates: Candidate[] = [];
+    for (let i = 0; i < labels.length; i++) {
+      const label = labels[i] as string;
+      // The leaf the label stands for in this text: its best keyword hit, else its default leaf.
+      let hit: KeywordHit | undefined;
+      for (let j = 0; j < hits.length; j++) {
+        if ((hitLabels[j] as string[]).includes(label)) {
+          hit = hits[j];
+          break;
+        }
+      }
+      const leaf = hit !== undefined ? hit.leaf : index.defaultByLabel.get(label);
       const pi = p[i] as number;
-      if (!leaf) return;
-      const c = byLeaf.get(leaf.code);
-      if (!c) byLeaf.set(leaf.code, { leaf, hit, label, labelP: pi, p: pi });
+      if (!leaf) continue;
+      const c = candidateFor(candidates, leaf.code);
+      if (!c) candidates.push({ leaf, hit, label, labelP: pi, p: pi });
       else {
         c.p += pi;
         if (pi > c.labelP) {
@@ -423,25 +498,33 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
           c.labelP = pi;
         }
       }
-    });
-    const candidates = [...byLeaf.values()].sort((a, b) => b.p - a.p);
-    const alternativesExcept = (code: string): CategoryAlternative[] => [
-      ...candidates
-        .filter((c) => c.leaf.code !== code)
-        .map((c) => ({ category: c.leaf.code, label: c.label, confidence: c.p })),
-      ...hits
-        .filter((h) => h.leaf.code !== code && !byLeaf.has(h.leaf.code))
-        .map((h) => ({ category: h.leaf.code, label: labelsOf(h.leaf.code)[0], confidence: 0 })),
-    ];
+    }
+    sortByP(candidates);
+    const alternativesExcept = (code: string): CategoryAlternative[] => {
+      const out: CategoryAlternative[] = [];
+      for (const c of candidates) {
+        if (c.leaf.code !== code) out.push({ category: c.leaf.code, label: c.label, confidence: c.p });
+      }
+      for (let j = 0; j < hits.length; j++) {
+        const h = hits[j] as KeywordHit;
+        if (h.leaf.code !== code && candidateFor(candidates, h.leaf.code) === undefined) {
+          out.push({ category: h.leaf.code, label: (hitLabels[j] as string[])[0], confidence: 0 });
+        }
+      }
+      return out;
+    };
     const keywordRule = (hit: KeywordHit, forced = false): ClassifyResult => {
       const covering = labelsOf(hit.leaf.code);
-      // Built here: only a keyword rule reads the model's probabilities by label.
-      const pOf = new Map(labels.map((l, i) => [l, p[i] as number]));
-      const pCover = covering.reduce((m, l) => m + (pOf.get(l) ?? 0), 0);
+      // The model's probability of a label (the last of equal labels, as a Map from the labels would keep).
+      const pOf = (l: string): number | undefined => {
+        const i = labels.lastIndexOf(l);
+        return i < 0 ? undefined : (p[i] as number);
+      };
+      const pCover = covering.reduce((m, l) => m + (pOf(l) ?? 0), 0);
       const runnerUp = hits.find((h) => h !== hit)?.score ?? 0;
       return finish({
         category: hit.leaf.code,
-        label: covering.slice().sort((a, b) => (pOf.get(b) ?? 0) - (pOf.get(a) ?? 0))[0],
+        label: covering.length <= 1 ? covering[0] : covering.slice().sort((a, b) => (pOf(b) ?? 0) - (pOf(a) ?? 0))[0],
         confidence: Math.min(1, Math.max(pCover, keywordConfidence(hit.score, runnerUp))),
         alternatives: alternativesExcept(hit.leaf.code),
         reason: 'keyword-rule',
@@ -455,7 +538,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
     if (top && strong && force.has(top.leaf.code)) return keywordRule(top, true);
     // Subjects the model was never trained on (民政, 治安, 属地综合 ...) can only be seen through keywords: they win
     // when strong and the model is unsure, or whenever the model could only offer its label's generic leaf.
-    const uncovered = hits.find((h) => labelsOf(h.leaf.code).length === 0);
+    const uncovered = hits.find((_, j) => (hitLabels[j] as string[]).length === 0);
     if (uncovered && (!best?.hit || (uncovered.score >= strongScore && best.p < modelOverride)))
       return keywordRule(uncovered);
     if (!best) return finish({ confidence: 0, alternatives: [], reason: 'no-match' });

@@ -21,6 +21,8 @@ export const FNV_PRIME = 16777619;
 function isSpace(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
   if (c < 0xa0) return false;
+  // Above U+3000 (CJK ideographs, full-width forms …) only U+FEFF: one test for most units of a Chinese text.
+  if (c > 0x3000) return c === 0xfeff;
   return (
     c === 0xa0 ||
     c === 0x1680 ||
@@ -39,10 +41,10 @@ let normBuf = new Uint16Array(1 << 11);
 /**
  * The normalized text as UTF-16 code units in a scratch buffer reused by the next call (no string per n-gram, no
  * regular expressions): NFKC, lower case, runs of whitespace → one space, ASCII digits → 0, trimmed, first `maxChars`.
- * Exactly the code units of `normalizeText(text, maxChars)`.
+ * Exactly the code units of `normalizeText(text, maxChars)`. `folded`: `text` is NFKC and lower case already.
  */
-export function normalizeCodes(text: string, maxChars: number): Uint16Array {
-  const s = text.normalize('NFKC').toLowerCase();
+export function normalizeCodes(text: string, maxChars: number, folded = false): Uint16Array {
+  const s = folded ? text : text.normalize('NFKC').toLowerCase();
   const cap = Math.min(s.length, Math.max(0, Math.floor(maxChars)));
   if (normBuf.length < cap) normBuf = new Uint16Array(cap * 2);
   const out = normBuf;
@@ -184,6 +186,60 @@ export class KeyIndex {
       if (slots[slot * 2] === key) return r - 1;
       slot = (slot + 1) & this.mask;
     }
+  }
+}
+
+/**
+ * Row of a key in sorted distinct keys of at most `keyBits` bits (the row is the key's position), for inference: a
+ * directory of 2^b buckets by the keys' top b bits (one or two keys a bucket), and of each key only its low
+ * `keyBits − b` ≤ 16 bits (the bucket holds the rest). The same answers as `KeyIndex` over the same keys in a quarter
+ * of its memory (shipped 30,000 keys: 64 KiB of directory and 59 KiB of keys, against 512 KiB of 8-byte slots at half
+ * load), and as fast on a text alone: less for the rest of a report's pipeline to evict, less for a Lambda to hold.
+ */
+export class SortedKeyIndex {
+  /** Bucket i holds the keys at positions start[i] … start[i + 1] − 1. */
+  readonly start: Int32Array;
+  /** The low `lowBits` bits of each key, in key order. */
+  readonly low: Uint16Array;
+  readonly lowBits: number;
+  readonly buckets: number;
+
+  constructor(sortedKeys: Uint32Array, keyBits: number) {
+    let b = 0;
+    while (b < keyBits && 2 ** (b + 1) <= sortedKeys.length) b++;
+    b = Math.min(keyBits, Math.max(b, keyBits - 16));
+    this.lowBits = keyBits - b;
+    this.buckets = 2 ** b;
+    const lowBits = this.lowBits;
+    const n = sortedKeys.length;
+    const low = new Uint16Array(n);
+    const start = new Int32Array(this.buckets + 1);
+    // start[i] = the first position whose bucket is ≥ i: each key fills the starts of the buckets up to its own.
+    let next = 0;
+    for (let r = 0; r < n; r++) {
+      const k = sortedKeys[r] as number;
+      low[r] = k & ((1 << lowBits) - 1);
+      const bucket = Math.min(k >>> lowBits, this.buckets);
+      while (next <= bucket) start[next++] = r;
+    }
+    while (next <= this.buckets) start[next++] = n;
+    this.low = low;
+    this.start = start;
+  }
+
+  /** Row of `key`, or -1. */
+  get(key: number): number {
+    const lowBits = this.lowBits;
+    const bucket = key >>> lowBits;
+    if (bucket >= this.buckets) return -1;
+    const lo = key & ((1 << lowBits) - 1);
+    const low = this.low;
+    const end = this.start[bucket + 1] as number;
+    for (let i = this.start[bucket] as number; i < end; i++) {
+      const k = low[i] as number;
+      if (k >= lo) return k === lo ? i : -1;
+    }
+    return -1;
   }
 }
 

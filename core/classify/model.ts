@@ -33,6 +33,7 @@ import {
   KeyIndex,
   normalizeCodes,
   riceParameter,
+  SortedKeyIndex,
   type SparseCounts,
 } from './features.ts';
 
@@ -165,7 +166,8 @@ interface Core {
   /** Sorted stored keys: the top `32 − keyShift` bits of each n-gram's hash. */
   keys: Uint32Array;
   keyShift: number;
-  index: KeyIndex;
+  /** `KeyIndex` while training; `SortedKeyIndex` (smaller, same rows) for a loaded model. */
+  index: KeyIndex | SortedKeyIndex;
   idfQ: Uint8Array;
   idfMax: number;
   idfUnknownQ: number;
@@ -178,15 +180,23 @@ interface Core {
    */
   wTable: Float32Array;
   idfTable: Float32Array;
+  /**
+   * For a loaded model with K ≤ 8 labels: `wq` and 8 spare bytes (one native copy at load), so the unrolled kernel may
+   * read 8 weight codes from any row (codes read past a row's K only meet the zero rows of `wTable`).
+   */
+  wqPadded?: Int8Array;
   /** Scratch counts per vocabulary row for `scoreText` (all zero between calls). */
   rowCount: Uint16Array;
+  /** Scratch raw scores of `scoreText` (a loaded model's; read by `softmax` before the next text). */
+  scores?: Float64Array;
   /** Vocabulary row of each single UTF-16 code unit as a 1-gram (-1: not in the vocabulary); built by `loadModel`. */
-  unigramRow?: Int32Array;
+  unigramRow?: Int32Array | Int16Array;
 }
 
 /** Row of every 1-gram, by code unit: a direct lookup instead of a hash probe for half of the n-grams. */
-function unigramRows(core: Core): Int32Array {
-  const out = new Int32Array(65536);
+function unigramRows(core: Core): Int32Array | Int16Array {
+  // 16-bit rows while they fit (the shipped 30,000 do): half the table, which a text reads at random.
+  const out = core.keys.length <= 0x8000 ? new Int16Array(65536) : new Int32Array(65536);
   const seed = (FNV_OFFSET ^ 1) >>> 0;
   const shift = core.keyShift;
   for (let c = 0; c < 65536; c++) out[c] = core.index.get(Math.imul(seed ^ c, FNV_PRIME) >>> shift);
@@ -199,9 +209,13 @@ const idfOf = (q: number, idfMax: number, levels: number): number => 1 + (q / le
 const SUBLINEAR = Float64Array.from({ length: 256 }, (_, c) => (c === 0 ? 0 : 1 + Math.log(c)));
 const sublinear = (c: number): number => (c < 256 ? (SUBLINEAR[c] as number) : 1 + Math.log(c));
 
+/** Labels the unrolled kernel (`finishUnrolled`) handles, one accumulator each. */
+const UNROLL = 8;
+
 /** One 256-entry dequantization table per label, index k · 256 + q + 128: w = sign(q) · (q / L)² · scale[k]. */
 function weightTable(scales: Float64Array, K: number, L: number): Float32Array {
-  const table = new Float32Array(K * 256);
+  // Rows k ≥ K (up to 8) stay zero: `finishUnrolled` reads them for models of fewer labels.
+  const table = new Float32Array(Math.max(K, UNROLL) * 256);
   for (let k = 0; k < K; k++) {
     for (let q = -128; q < 128; q++) {
       const a = q / L;
@@ -225,7 +239,7 @@ let valBuf = new Float64Array(1024);
  */
 function scoreCore(core: Core, doc: SparseCounts): Float64Array {
   const { index, idfQ, idfTable } = core;
-  const out = Float64Array.from(core.bias);
+  const out = core.bias.slice();
   const unknownIdf = idfTable[core.idfUnknownQ] as number;
   const { keys, counts } = doc;
   const u = keys.length;
@@ -280,6 +294,56 @@ function finishScores(
   return out;
 }
 
+/**
+ * `finishScores` over `Core.wqPadded` for K ≤ 8 labels, with one local accumulator per label (registers, not a typed
+ * array written back per n-gram): the same products added in the same order, so the same bits. Accumulators k ≥ K
+ * add 0 and are dropped.
+ */
+function finishUnrolled(
+  K: number,
+  wq: Int8Array,
+  t: Float32Array,
+  rows: Int32Array,
+  vals: Float64Array,
+  m: number,
+  norm: number,
+  out: Float64Array,
+): Float64Array {
+  if (norm === 0) return out;
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  let a4 = 0;
+  let a5 = 0;
+  let a6 = 0;
+  let a7 = 0;
+  for (let j = 0; j < m; j++) {
+    const b = (rows[j] as number) * K;
+    const v = vals[j] as number;
+    a0 += (t[128 + (wq[b] as number)] as number) * v;
+    a1 += (t[384 + (wq[b + 1] as number)] as number) * v;
+    a2 += (t[640 + (wq[b + 2] as number)] as number) * v;
+    a3 += (t[896 + (wq[b + 3] as number)] as number) * v;
+    a4 += (t[1152 + (wq[b + 4] as number)] as number) * v;
+    a5 += (t[1408 + (wq[b + 5] as number)] as number) * v;
+    a6 += (t[1664 + (wq[b + 6] as number)] as number) * v;
+    a7 += (t[1920 + (wq[b + 7] as number)] as number) * v;
+  }
+  const inv = 1 / Math.sqrt(norm);
+  const a = acc;
+  a[0] = a0;
+  a[1] = a1;
+  a[2] = a2;
+  a[3] = a3;
+  a[4] = a4;
+  a[5] = a5;
+  a[6] = a6;
+  a[7] = a7;
+  for (let k = 0; k < K; k++) out[k] = (out[k] as number) + (a[k] as number) * inv;
+  return out;
+}
+
 // Scratch for `scoreText`: counts of the n-grams outside the vocabulary (stamped open addressing, never cleared).
 let unkKeys = new Uint32Array(1 << 10);
 let unkCounts = new Uint16Array(1 << 10);
@@ -290,13 +354,13 @@ let stamp = 0;
 /**
  * Scores a text in one pass, no string or array per n-gram: normalized code units → incremental FNV-1a hash → row via
  * the key index → count per row (a per-model Uint16Array, reset after use). Unknown n-grams only count toward ‖v‖.
- * Same result as `scoreCore(core, extractFeatures(text, spec))`.
+ * Same result as `scoreCore(core, extractFeatures(text, spec))`. `folded`: the text is `s.normalize('NFKC')
+ * .toLowerCase()` already (as the classifier's keyword matcher folded it), so that step is skipped.
  */
-function scoreText(core: Core, text: string, spec: FeatureSpec): Float64Array {
+function scoreText(core: Core, text: string, spec: FeatureSpec, folded = false): Float64Array {
   const { index, idfQ, idfTable, rowCount, keyShift: shift } = core;
-  const codes = normalizeCodes(text, spec.maxChars);
+  const codes = normalizeCodes(text, spec.maxChars, folded);
   const len = codes.length;
-  const n1 = spec.ngrams.includes(1);
   let total = 0;
   for (const n of spec.ngrams) total += Math.max(0, len - n + 1);
   if (rowBuf.length < total) {
@@ -320,19 +384,39 @@ function scoreText(core: Core, text: string, spec: FeatureSpec): Float64Array {
   const rows = rowBuf;
   let m = 0;
   let nu = 0;
-  if (n1 && core.unigramRow === undefined) core.unigramRow = unigramRows(core);
-  const uni = n1 ? core.unigramRow : undefined;
+  if (spec.ngrams.includes(1) && core.unigramRow === undefined) core.unigramRow = unigramRows(core);
+  const uni = core.unigramRow;
   for (const n of spec.ngrams) {
+    const seed = (FNV_OFFSET ^ n) >>> 0;
     for (let i = 0; i + n <= len; i++) {
-      let h = (FNV_OFFSET ^ n) >>> 0;
-      for (let j = i; j < i + n; j++) h = Math.imul(h ^ (codes[j] as number), FNV_PRIME);
-      h >>>= 0;
-      const r = n === 1 && uni ? (uni[codes[i] as number] as number) : index.get(h >>> shift);
-      if (r >= 0) {
-        const c = rowCount[r] as number;
-        if (c === 0) rows[m++] = r;
-        if (c < 65535) rowCount[r] = c + 1;
-        continue;
+      // FNV-1a of the n code units; 1-grams find their row by code unit, 2-grams hash without an inner loop.
+      let h: number;
+      let r: number;
+      if (n === 1 && uni !== undefined) {
+        const c = codes[i] as number;
+        r = uni[c] as number;
+        if (r >= 0) {
+          const cnt = rowCount[r] as number;
+          if (cnt === 0) rows[m++] = r;
+          if (cnt < 65535) rowCount[r] = cnt + 1;
+          continue;
+        }
+        h = Math.imul(seed ^ c, FNV_PRIME) >>> 0;
+      } else {
+        if (n === 2)
+          h = Math.imul(Math.imul(seed ^ (codes[i] as number), FNV_PRIME) ^ (codes[i + 1] as number), FNV_PRIME);
+        else {
+          h = seed;
+          for (let j = i; j < i + n; j++) h = Math.imul(h ^ (codes[j] as number), FNV_PRIME);
+        }
+        h >>>= 0;
+        r = index.get(h >>> shift);
+        if (r >= 0) {
+          const cnt = rowCount[r] as number;
+          if (cnt === 0) rows[m++] = r;
+          if (cnt < 65535) rowCount[r] = cnt + 1;
+          continue;
+        }
       }
       let slot = (Math.imul(h, 0x9e3779b1) >>> 0) & mask;
       for (;;) {
@@ -366,7 +450,14 @@ function scoreText(core: Core, text: string, spec: FeatureSpec): Float64Array {
     const v = sublinear(unkCounts[unkList[j] as number] as number) * unknownIdf;
     normUnknown += v * v;
   }
-  return finishScores(core, rows, vals, m, normKnown + normUnknown, Float64Array.from(core.bias));
+  // The raw scores go straight into `softmax`: a scratch array per model, not one per text.
+  const out = core.scores ?? new Float64Array(core.K);
+  out.set(core.bias);
+  const norm = normKnown + normUnknown;
+  const wqPadded = core.wqPadded;
+  return wqPadded !== undefined
+    ? finishUnrolled(core.K, wqPadded, core.wTable, rows, vals, m, norm, out)
+    : finishScores(core, rows, vals, m, norm, out);
 }
 
 function softmax(scores: ArrayLike<number>, temperature: number, shift?: ArrayLike<number>): Float64Array {
@@ -1007,6 +1098,11 @@ export interface TextModel {
   readonly artifact: ModelArtifact;
   /** Calibrated probabilities, one per label (same order as `labels`). */
   probabilities(text: string): Float64Array;
+  /**
+   * `probabilities(text)` given `folded = text.normalize('NFKC').toLowerCase()` (e.g. `nfkcLower` of core/text/fold.ts,
+   * which the keyword matcher computed already): the same numbers without folding the text again.
+   */
+  probabilitiesOfFolded?(folded: string): Float64Array;
   /** Best label, its probability and the next `k - 1` labels. */
   predict(text: string, k?: number): Prediction;
 }
@@ -1068,7 +1164,7 @@ export function loadModel(input: ModelArtifact | string): TextModel {
     K,
     keys,
     keyShift: 32 - a.keyBits,
-    index: new KeyIndex(keys),
+    index: new SortedKeyIndex(keys, a.keyBits),
     idfQ,
     idfMax: a.idfMax,
     idfUnknownQ: a.idfUnknown,
@@ -1078,7 +1174,12 @@ export function loadModel(input: ModelArtifact | string): TextModel {
     wTable: weightTable(scales, K, weightLevels),
     idfTable: idfTableOf(a.idfMax, idfLevels),
     rowCount: new Uint16Array(V),
+    scores: new Float64Array(K),
   };
+  if (K <= UNROLL) {
+    core.wqPadded = new Int8Array(V * K + UNROLL);
+    core.wqPadded.set(wq);
+  }
   const T = a.calibration?.temperature ?? 1;
   const shift = a.calibration?.bias;
   if (shift !== undefined && (!Array.isArray(shift) || shift.length !== K)) throw invalid('calibration bias');
@@ -1091,6 +1192,7 @@ export function loadModel(input: ModelArtifact | string): TextModel {
     labels,
     artifact: a,
     probabilities,
+    probabilitiesOfFolded: (folded: string) => softmax(scoreText(core, folded, features, true), T, shift),
     predict(text: string, k = 3): Prediction {
       const p = probabilities(text);
       const order = labels.map((_, i) => i).sort((x, y) => (p[y] as number) - (p[x] as number) || x - y);
