@@ -48,14 +48,27 @@ const LANDLINE_IN_TEXT = /(?<![\d+])(?:\+?86[ -]?)?(?:0\d{2,3}|\(0\d{2,3}\))[ -]
 const EMAIL_IN_TEXT = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
 const digitsOf = (m: string) => m.replace(/[ ()-]/g, '');
 
-/** Every pattern above needs an ASCII digit or an `@`. */
-const MASKABLE = /[0-9@]/;
 /** Full-width forms of ASCII (`１３９…`, `＠`, `－`) and the ideographic space, as Chinese input methods type them. */
 const WIDE = /[\uff01-\uff5e\u3000]/;
 const WIDE_ALL = /[\uff01-\uff5e\u3000]/g;
 /** Each wide character as its ASCII form: one UTF-16 unit for one, so positions in the folded text are the same. */
 const foldWide = (s: string): string =>
   s.replace(WIDE_ALL, (c) => (c === '\u3000' ? ' ' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+
+/**
+ * Whether `s` could hold what the patterns above mask: a mobile (11 digits), a landline (an area code and 7–8 digits:
+ * 10 at least) or an email (an `@`), in either width. Most titles and log messages (a door number, a date) cannot.
+ */
+function couldHoldContact(s: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x30 && c <= 0x39) || (c >= 0xff10 && c <= 0xff19)) {
+      if (++digits >= 10) return true;
+    } else if (c === 0x40 || c === 0xff20) return true;
+  }
+  return false;
+}
 
 function maskAscii(s: string): string {
   return s
@@ -66,13 +79,17 @@ function maskAscii(s: string): string {
 
 /**
  * Masks phone numbers (mobile and landline, with or without separators) and email addresses inside free text, also
- * when they are typed in full-width characters (`１３９ １２３４ ５６７８`, `ｚｈａｎｇ＠ｑｑ．ｃｏｍ`). Text with no digit
- * and no `@` in either width (most titles and log messages) is returned as it is. Everything but the masked numbers
- * and addresses keeps its width: full-width punctuation (，：（）) is not touched.
+ * when they are typed in full-width characters (`１３９ １２３４ ５６７８`, `ｚｈａｎｇ＠ｑｑ．ｃｏｍ`). Text that cannot hold
+ * one is returned as it is. Everything but the masked numbers and addresses keeps its width: full-width punctuation
+ * (，：（）) is not touched.
  */
 export function maskText(s: string): string {
+  return couldHoldContact(s) ? maskContacts(s) : s;
+}
+
+/** `maskText` without the precheck (exported for its test: both must give the same text). */
+export function maskContacts(s: string): string {
   const folded = WIDE.test(s) ? foldWide(s) : s;
-  if (!MASKABLE.test(folded)) return s;
   if (folded === s) return maskAscii(s);
   // Found on the folded text, masked in the original: the folding keeps every position, so the ranges line up.
   const cuts: { from: number; to: number; mask: string }[] = [];

@@ -145,8 +145,44 @@ export function codePointAt(s: string, i: number): number {
   return c;
 }
 
-/** `s.replace(/[\p{P}\p{S}\s]+/gu, ' ').trim()`: the runs between separators, joined by one space. One pass. */
+/** The runs `collapseSeparators` keeps, written here one after another (grown on demand). */
+let collapseBuf = new Uint16Array(1024);
+const utf16 = new TextDecoder('utf-16le');
+
+/**
+ * `s.replace(/[\p{P}\p{S}\s]+/gu, ' ').trim()`: the runs between separators, joined by one space. One pass, the
+ * kept units written to a scratch buffer and made a string once (not a chain of slices joined piece by piece, which
+ * the sketch's first read then copies flat again). A text with a surrogate takes the slices: decoding would turn a lone
+ * one into U+FFFD.
+ */
 export function collapseSeparators(s: string): string {
+  const n = s.length;
+  if (collapseBuf.length < n) collapseBuf = new Uint16Array(Math.max(n, collapseBuf.length * 2));
+  const buf = collapseBuf;
+  let m = 0;
+  let sawSeparator = false;
+  let space = false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return collapseBySlices(s);
+    const known = c >= 0x4e00 && c <= 0x9fff ? 2 : separatorTable[c]!;
+    if (known === 1 || (known === 0 && isSeparator(c))) {
+      sawSeparator = true;
+      space = m > 0;
+      continue;
+    }
+    if (space) {
+      buf[m++] = 0x20;
+      space = false;
+    }
+    buf[m++] = c;
+  }
+  if (!sawSeparator) return s;
+  return m === 0 ? '' : utf16.decode(buf.subarray(0, m));
+}
+
+/** `collapseSeparators` by slices of `s`, for a text with surrogates (pairs are one code point, and a separator or not). */
+function collapseBySlices(s: string): string {
   let out = '';
   let start = 0;
   const n = s.length;

@@ -196,16 +196,27 @@ export const MAX_DRAFT_DEPTH = 8;
  * validator would overflow the stack on a few thousand levels, which a 64 KB JSON body can carry). Iterative.
  */
 export function assertShallow(draft: unknown, max = MAX_DRAFT_DEPTH): void {
-  const stack: [unknown, number][] = [[draft, 0]];
-  for (let seen = 0; stack.length > 0; seen++) {
-    const [v, depth] = stack.pop()!;
+  // Values and their depths on two stacks (no pair allocated per value), popped in the order a stack of pairs gives.
+  const values: unknown[] = [draft];
+  const depths: number[] = [0];
+  for (let seen = 0; values.length > 0; seen++) {
+    const v = values.pop();
+    const depth = depths.pop()!;
     if (v === null || typeof v !== 'object') continue;
     if (depth >= max || seen > 10_000) {
       throw new CityLoopError('VALIDATION_FAILED', '诉求内容不完整或格式错误 the request is nested too deeply', 400, {
         issues: [{ path: '', message: `nested deeper than ${max} levels or too many values` }],
       });
     }
-    for (const x of Object.values(v)) if (x !== null && typeof x === 'object') stack.push([x, depth + 1]);
+    // Own enumerable string keys, as `Object.values` gives them, without the array of values.
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== null && typeof x === 'object') {
+        values.push(x);
+        depths.push(depth + 1);
+      }
+    }
   }
 }
 

@@ -36,17 +36,18 @@ export function webDraft(body: Record<string, unknown>, now: Date, idempotencyKe
   if (body.anonymous === true || body.anonymous === 'true' || body.anonymous === 'on') citizen.anonymous = true;
   const location = { ...obj(body.location) };
   if (str(body.address) && !location.address) location.address = body.address;
+  // Keys in the order the one form lists them (optional ones only when given).
   const draft: Record<string, unknown> = {
     channel: 'web',
     receivedAt: toShanghaiIso(now),
     citizen,
     title: body.title,
     text: body.text,
-    ...(Object.keys(location).length ? { location } : {}),
-    ...(str(body.nature) ? { nature: body.nature } : {}),
-    ...(str(body.category) ? { categoryHint: body.category } : {}),
-    language: str(body.language) ?? 'zh-CN',
   };
+  if (Object.keys(location).length > 0) draft.location = location;
+  if (str(body.nature)) draft.nature = body.nature;
+  if (str(body.category)) draft.categoryHint = body.category;
+  draft.language = str(body.language) ?? 'zh-CN';
   // The page sends an Idempotency-Key per form; without one, the same content from the same contact within
   // ten minutes is the same submission (a double click, a refresh).
   draft.channelMessageId =

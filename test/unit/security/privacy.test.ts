@@ -1,5 +1,19 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { maskText } from '#core/privacy.ts';
+import { maskContacts, maskText } from '#core/privacy.ts';
+
+/** Characters that make or break a phone or an email, in both widths, and the text around them. */
+const piece = fc.constantFrom(
+  ...'0123456789０１２３４５６７８９@＠+＋-－()（） 　.．_abcＡ路灯和平号，。\n\t'.split(''),
+  '138',
+  '0755-',
+  '+86 ',
+  '1391234567',
+  '13912345678',
+  '１３９１２３４５６７８',
+  'zhang@qq.com',
+  'ｚｈａｎｇ＠ｑｑ．ｃｏｍ',
+);
 
 describe('Function: maskText', () => {
   it('should mask mobiles, landlines and emails written in ASCII', () => {
@@ -34,5 +48,18 @@ describe('Function: maskText', () => {
     expect(maskText('甲13912345678，乙１３８００１３８０００，丙 a@b.cn')).toBe(
       '甲139****5678，乙138****8000，丙 a***@b.cn',
     );
+  });
+
+  it('should skip the patterns only for text they leave as it is (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 40 }).map((xs) => xs.join('')),
+        (s) => {
+          expect(maskText(s)).toBe(maskContacts(s));
+        },
+      ),
+      { numRuns: 3000, seed: 5 },
+    );
+    expect(maskText('和平路88号2026年11月29日')).toBe('和平路88号2026年11月29日');
   });
 });
