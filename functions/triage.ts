@@ -47,18 +47,20 @@ export async function triageHandler(event: SQSEvent): Promise<SQSBatchResponse> 
     reports.map((r) => r.report),
   );
   // 考核评价: each new case counts once (受理, and the deadlines it falls due on); the cases are durable already. The
-  // batch's new cases are added together: one update per aggregate item, whatever the number of cases on it.
-  if (created.length > 0) {
-    await rt.store
-      .addTransitionsToAggregates(
-        created.map((c) => ({ deltas: caseTransitionDeltas(null, c), token: metricsToken(null, c) })),
-      )
-      .catch((e: Error) =>
-        log.error('case metrics not recorded', { caseIds: created.map((c) => c.caseId), error: e.message }),
-      );
-  }
-  // The citizen hears that the request was dispatched (best effort: never fails the batch).
-  for (const c of created) await notifyCaseOpened(c);
+  // batch's new cases are added together: one update per aggregate item, whatever the number of cases on it. The
+  // citizens hear that their requests were dispatched at the same time (best effort: never fails the batch). Neither
+  // waits for the other, nor one notice for the next: one round trip for the batch instead of one per case.
+  const metrics =
+    created.length > 0
+      ? rt.store
+          .addTransitionsToAggregates(
+            created.map((c) => ({ deltas: caseTransitionDeltas(null, c), token: metricsToken(null, c) })),
+          )
+          .catch((e: Error) =>
+            log.error('case metrics not recorded', { caseIds: created.map((c) => c.caseId), error: e.message }),
+          )
+      : undefined;
+  await Promise.all([metrics, ...created.map((c) => notifyCaseOpened(c))]);
   results.forEach((res, i) => {
     const item = reports[i]!;
     if (res.status === 'fulfilled') {
