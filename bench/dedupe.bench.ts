@@ -753,7 +753,7 @@ export function prefill(store: InMemoryDedupeStore, n: number, config: DedupeCon
 
 async function scaleTable(quick: boolean): Promise<BenchTable[]> {
   const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
-  const rounds = quick ? 1 : 5;
+  const rounds = quick ? 1 : 10;
   const sample = generateStorm(777, quick ? 500 : 1500, quick ? 20 : 75);
   // Warm-up: the JIT sees the same code paths before the first measured run.
   {
