@@ -363,36 +363,52 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
       for (const x of live) fail(x.i, e);
       return out;
     }
-    const early = await Promise.allSettled(
-      live.map((x) => {
-        const pre: Prefetched = {};
-        const fate = claims.get(x.keys.fate);
-        if (fate !== undefined) pre.fate = fate;
-        const prev = x.keys.previousContent ? claims.get(x.keys.previousContent) : undefined;
-        if (prev !== undefined) pre.previousContent = prev;
-        return beforeLookup(x.f, x.mine, pre);
-      }),
+    const pres = live.map((x) => {
+      const pre: Prefetched = {};
+      const fate = claims.get(x.keys.fate);
+      if (fate !== undefined) pre.fate = fate;
+      const prev = x.keys.previousContent ? claims.get(x.keys.previousContent) : undefined;
+      if (prev !== undefined) pre.previousContent = prev;
+      return pre;
+    });
+    // 2. The candidates of the reports the claims will not decide (no fate yet, no earlier submission of the same
+    // content), read while their submission claims are made: a claim changes nothing the read sees (index entries are
+    // written by committed cases only), and a lookup that starts earlier is one the protocol already allows (any
+    // worker's lookup can be overtaken by another's commit). One round trip less a batch.
+    const ahead = live.flatMap((_, k) =>
+      pres[k]!.fate === undefined && pres[k]!.previousContent === undefined ? [k] : [],
     );
-    // 2. The candidates of every report still undecided, read together.
-    const pending: (typeof live)[number][] = [];
+    const read = (ks: readonly number[]) =>
+      lookupMany(ks.map((k) => live[k]!.f)).then(
+        (seen) => ({ seen: new Map(ks.map((k, j) => [k, seen[j]!] as const)) }),
+        (error: unknown) => ({ error }),
+      );
+    const lookups = ahead.length > 0 ? read(ahead) : undefined;
+    const early = await Promise.allSettled(live.map((x, k) => beforeLookup(x.f, x.mine, pres[k]!)));
+    const pending: { x: (typeof live)[number]; k: number }[] = [];
     early.forEach((r, k) => {
       const x = live[k]!;
       if (r.status === 'rejected') fail(x.i, r.reason);
       else if (r.value) out[x.i] = { status: 'fulfilled', value: r.value };
-      else pending.push(x);
+      else pending.push({ x, k });
     });
     if (pending.length === 0) return out;
-    let seen: Lookup[];
-    try {
-      seen = await lookupMany(pending.map((x) => x.f));
-    } catch (e) {
-      for (const x of pending) fail(x.i, e);
-      return out;
+    // A report left undecided that was not read ahead (its earlier submission turned out to be another's) is read now.
+    const notAhead = pending.filter(({ k }) => !ahead.includes(k)).map(({ k }) => k);
+    const [first, second] = await Promise.all([lookups, notAhead.length > 0 ? read(notAhead) : undefined]);
+    const seen = new Map<number, Lookup>();
+    for (const got of [first, second]) {
+      if (got === undefined) continue;
+      if ('error' in got) {
+        for (const { x } of pending) fail(x.i, got.error);
+        return out;
+      }
+      for (const [k, v] of got.seen) seen.set(k, v);
     }
     // 3. Decide and write, each report on its own (the claim protocol orders what must be ordered).
-    const late = await Promise.allSettled(pending.map((x, k) => afterLookup(x.f, x.mine, seen[k]!)));
-    late.forEach((r, k) => {
-      out[pending[k]!.i] = r;
+    const late = await Promise.allSettled(pending.map(({ x, k }) => afterLookup(x.f, x.mine, seen.get(k)!)));
+    late.forEach((r, j) => {
+      out[pending[j]!.x.i] = r;
     });
     return out;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entryOf, keyOf } from '#core/dedupe/features.ts';
+import { contentBuckets, entryOf, keyOf } from '#core/dedupe/features.ts';
 import type { CandidateEntry } from '#core/dedupe/store.ts';
 import { InMemoryDedupeStore } from '#core/dedupe/store.ts';
 import { config, HERE, minutes, offset, report, setup, withConfig } from './helpers.ts';
@@ -185,6 +185,62 @@ describe('Class: DedupeEngine', () => {
     expect(values.map((v) => v?.relation)).toEqual(['repeat', 'incident', 'resubmission', 'new', 'new']);
     expect(many.store.stats.readClaims - claimReadsBefore).toBe(1);
     expect(many.store.stats.getByKeys - readsBefore).toBe(1);
+  });
+
+  it('should read the candidates while the submission claims are being made (one round trip less a batch)', async () => {
+    // Prepare: a store whose submission claims wait until the candidates are read (or 100 ms, when they never are).
+    class GatedStore extends InMemoryDedupeStore {
+      claiming = 0;
+      readWhileClaiming = false;
+      private open!: () => void;
+      private readonly gate = new Promise<void>((resolve) => {
+        this.open = resolve;
+        setTimeout(resolve, 100);
+      });
+      override async claim(key: string, value: string) {
+        if (key.startsWith('s|') || key.startsWith('h|')) {
+          this.claiming++;
+          await this.gate;
+          this.claiming--;
+        }
+        return super.claim(key, value);
+      }
+      override async getByKeys(keys: readonly string[]) {
+        // a read takes a moment on a real table: are the claims in flight at the same time?
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (this.claiming > 0) this.readWhileClaiming = true;
+        this.open();
+        return super.getByKeys(keys);
+      }
+    }
+    const { engine, store } = setup({ store: new GatedStore() });
+    // Act
+    const out = await engine.processBatch([
+      report({ id: 'p', location: HERE, channel: 'wechat', channelMessageId: 'm-7' }),
+      report({
+        id: 'q',
+        text: '碧岭路18号门口的路灯坏了，晚上很黑',
+        category: undefined,
+        location: offset(HERE.lat, HERE.lon, 5000, 5000),
+        receivedAt: minutes(1),
+      }),
+    ]);
+    // Assess
+    expect(store.readWhileClaiming).toBe(true);
+    expect(out.map((r) => (r.status === 'fulfilled' ? r.value.relation : r.reason))).toEqual(['new', 'new']);
+  });
+
+  it('should still read the candidates of a report whose earlier-content claim turns out to be its own', async () => {
+    // Prepare: an open case, and the previous content bucket of the next report already claimed under its own id
+    const { engine, store } = setup();
+    await engine.process(report({ id: 'a', location: HERE, citizen: { phone: '13800000001' } }));
+    const next = report({ id: 'own', location: HERE, citizen: { phone: '13800000009' }, receivedAt: minutes(5) });
+    const f = engine.prepare(next);
+    await store.claim(keyOf.content(f.contentHash, contentBuckets(f, config).previous), 'own');
+    // Act
+    const d = await engine.process(next);
+    // Assess: not a resubmission of itself; its candidates were read, so it joins the open case
+    expect(d).toMatchObject({ relation: 'incident', caseId: 'a', reporterCount: 2 });
   });
 
   it('should fail only the report whose input is bad, and decide the others of the batch', async () => {
