@@ -48,7 +48,17 @@ export interface CaseStore {
   replaceCase(c: Case, expectedVersion: number): Promise<boolean>;
   /** Marks the case's current version as announced on the bus. */
   markAnnounced(caseId: string, version: number): Promise<void>;
-  listDepartmentCases(department: string, opts?: { state?: string; limit?: number }): Promise<Case[]>;
+  /**
+   * A department's cases by state then deadline (the department index); `state` narrows to one state, `newestFirst`
+   * reads the latest deadlines first.
+   */
+  listDepartmentCases(department: string, opts?: DepartmentListOptions): Promise<Case[]>;
+}
+
+export interface DepartmentListOptions {
+  state?: string;
+  limit?: number;
+  newestFirst?: boolean;
 }
 
 export interface SequenceStore {

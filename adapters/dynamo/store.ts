@@ -19,6 +19,7 @@ import { requestDayKeys } from '#core/case-index.ts';
 import { caseIdFor } from '#core/ids.ts';
 import type {
   CaseStore,
+  DepartmentListOptions,
   PutCaseResult,
   PutReportResult,
   ReportStore,
@@ -224,7 +225,7 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
     }
   }
 
-  async listDepartmentCases(department: string, opts: { state?: string; limit?: number } = {}): Promise<Case[]> {
+  async listDepartmentCases(department: string, opts: DepartmentListOptions = {}): Promise<Case[]> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
@@ -235,6 +236,7 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
           ...(opts.state ? { ':st': `${opts.state}#` } : {}),
         }),
         Limit: opts.limit ?? 100,
+        ScanIndexForward: !opts.newestFirst,
       }),
     );
     return (out.Items ?? []).map((i) => readCase(unmarshall(i)));

@@ -19,6 +19,7 @@ import { CityLoopError } from '../errors.ts';
 import { toShanghaiIso } from '../ids.ts';
 import type { Action } from '../lifecycle/actions.ts';
 import { applyAction } from '../lifecycle/machine.ts';
+import { CASE_STATES, ENDED_STATES as ENDED } from '../lifecycle/states.ts';
 import type { Actor, AuditRecord, TimeWindows } from '../lifecycle/types.ts';
 import type { Bus, BusEvent, CaseStore, Clock, OutboundMessage, Outbox } from '../ports.ts';
 import type { Category, Department } from '../taxonomy/types.ts';
@@ -97,6 +98,9 @@ export function canSee(
 
 const silent: ServiceLog = { warn: () => undefined, error: () => undefined };
 
+/** How many of each ended state a workbench gets, newest first. */
+export const ENDED_SHOWN = 50;
+
 export class CaseService {
   private readonly log: ServiceLog;
 
@@ -114,11 +118,34 @@ export class CaseService {
     return c;
   }
 
-  /** A department's cases, optionally in one state, by deadline within each state (GSI3 order). */
+  /**
+   * A department's cases, by deadline within each state. In one state: up to `limit` of it. In every state (a
+   * workbench): each state read on its own, the cases still being worked on first (up to `limit` of each), then the
+   * latest `ENDED_SHOWN` of each ended state, at most `limit` in all. One read of the whole index would return the
+   * states in the index's (alphabetical) order, so a department with hundreds of 办结/归档 cases would see those and
+   * none of its 待签收 ones.
+   */
   async listDepartment(department: string, opts: { state?: string; limit?: number } = {}): Promise<Case[]> {
-    const found = await this.deps.cases.listDepartmentCases(department, opts);
+    const limit = opts.limit ?? 100;
     // The index is eventually consistent on AWS: drop entries that moved on since.
-    return found.filter((c) => c.department === department && (opts.state === undefined || c.state === opts.state));
+    const current = (state: string) => (c: Case) => c.department === department && c.state === state;
+    if (opts.state !== undefined) {
+      const found = await this.deps.cases.listDepartmentCases(department, { state: opts.state, limit });
+      return found.filter(current(opts.state));
+    }
+    const states = [...CASE_STATES.filter((s) => !ENDED.has(s)), ...CASE_STATES.filter((s) => ENDED.has(s))];
+    const found = await Promise.all(
+      states.map(async (state) => {
+        const ended = ENDED.has(state);
+        const list = await this.deps.cases.listDepartmentCases(department, {
+          state,
+          limit: ended ? Math.min(limit, ENDED_SHOWN) : limit,
+          ...(ended ? { newestFirst: true } : {}),
+        });
+        return list.filter(current(state));
+      }),
+    );
+    return found.flat().slice(0, limit);
   }
 
   /** Applies one action; throws a CityLoopError (4xx) when it is refused or the race is lost. */

@@ -61,6 +61,8 @@ export const PUBLIC_STATE_LABELS: Readonly<Record<CaseState, string>> = {
 
 /** States in which the case is concluded; only `archive` (and notes) may follow, or `reopen` from `closed`. */
 export const CONCLUDED_STATES: readonly CaseState[] = ['closed', 'answered', 'rejected'];
+/** States in which nothing is left to do on a case (concluded or archived): lists show only the latest of them. */
+export const ENDED_STATES: ReadonlySet<string> = new Set<string>([...CONCLUDED_STATES, 'archived']);
 
 export const ROLES = ['citizen', 'agent', 'department', 'supervisor', 'system'] as const;
 export type Role = (typeof ROLES)[number];

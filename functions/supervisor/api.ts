@@ -26,7 +26,7 @@ import middy from '@middy/core';
 import type { Case } from '#core/case.ts';
 import { CityLoopError } from '#core/errors.ts';
 import type { Action } from '#core/lifecycle/actions.ts';
-import { type ActionType, CASE_STATES } from '#core/lifecycle/states.ts';
+import { type ActionType, CASE_STATES, ENDED_STATES } from '#core/lifecycle/states.ts';
 import type { Actor } from '#core/lifecycle/types.ts';
 import type { BusEvent } from '#core/ports.ts';
 import { MANUAL_TRIAGE } from '#core/routing.ts';
@@ -66,10 +66,17 @@ export const SUPERVISOR_ACTIONS: Readonly<Record<string, { type: ActionType; fie
   [`${P}/notes`]: { type: 'addNote', fields: ['text', 'attachments', 'visibility'] },
 };
 
-const byStateThenDue = (a: Case, b: Case): number =>
-  a.state.localeCompare(b.state) ||
-  String(a.windows?.dueAt ?? a.receivedAt).localeCompare(String(b.windows?.dueAt ?? b.receivedAt)) ||
-  a.caseId.localeCompare(b.caseId);
+const dueOf = (c: Case): string => String(c.windows?.dueAt ?? c.receivedAt);
+/** Cases still being worked on first (by state, then the nearest deadline), then the ended ones, latest first. */
+const byStateThenDue = (a: Case, b: Case): number => {
+  const ended = ENDED_STATES.has(a.state);
+  return (
+    Number(ended) - Number(ENDED_STATES.has(b.state)) ||
+    a.state.localeCompare(b.state) ||
+    (ended ? dueOf(b).localeCompare(dueOf(a)) : dueOf(a).localeCompare(dueOf(b))) ||
+    a.caseId.localeCompare(b.caseId)
+  );
+};
 
 async function list(event: HttpEvent): Promise<HttpResult> {
   const q = event.queryStringParameters ?? {};

@@ -217,6 +217,23 @@ describe('Handlers: department, supervisor and citizen endpoints (in-memory port
     expect(follow.json.case).toMatchObject({ state: 'closed', satisfaction: '基本满意', resolvedFlag: true });
   });
 
+  it('should list cases still being worked on before ended ones, the latest ended first', async () => {
+    // Prepare: TN is dispatched; two ended cases of the same department, one due later than the other
+    const ended = async (tn: string, state: 'closed' | 'archived', dueAt: string) => {
+      const c = { ...triagedCase(tn, '和平路90号路灯不亮'), state, announcedVersion: 1 };
+      await store.createCase({ ...c, windows: { returnBy: null, extensionLatest: null, ...c.windows, dueAt } });
+    };
+    await ended('20251128000003', 'archived', '2025-11-20T10:00:00.000+08:00');
+    await ended('20251128000004', 'archived', '2025-11-25T10:00:00.000+08:00');
+    await ended('20251128000005', 'closed', '2025-11-21T10:00:00.000+08:00');
+    // Act
+    const all = await call(sup, event('GET /api/supervisor/cases', { who: 'supervisor' }));
+    // Assess
+    const ids = all.json.cases.map((c: { caseId: string }) => c.caseId);
+    expect(ids.indexOf(TN)).toBeLessThan(ids.indexOf('20251128000003'));
+    expect(ids.slice(-3)).toEqual(['20251128000004', '20251128000003', '20251128000005']);
+  });
+
   it('should show the tracking page with texts only to a citizen with a proof', async () => {
     // Prepare
     await call(dept, event('POST /api/dept/cases/{caseId}/sign', { who: 'chengguan', params: { caseId: TN } }));
