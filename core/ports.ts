@@ -57,6 +57,8 @@ export interface CaseStore {
 
 export interface DepartmentListOptions {
   state?: string;
+  /** The states from the first to the last of these, in the index's (name) order; with `state`, ignored. */
+  statesFrom?: readonly [string, string];
   limit?: number;
   newestFirst?: boolean;
 }

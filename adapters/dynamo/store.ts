@@ -226,14 +226,20 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
   }
 
   async listDepartmentCases(department: string, opts: DepartmentListOptions = {}): Promise<Case[]> {
+    const range = opts.state === undefined ? opts.statesFrom : undefined;
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
         IndexName: 'gsi3',
-        KeyConditionExpression: opts.state ? 'gsi3pk = :pk AND begins_with(gsi3sk, :st)' : 'gsi3pk = :pk',
+        KeyConditionExpression: opts.state
+          ? 'gsi3pk = :pk AND begins_with(gsi3sk, :st)'
+          : range
+            ? 'gsi3pk = :pk AND gsi3sk BETWEEN :lo AND :hi'
+            : 'gsi3pk = :pk',
         ExpressionAttributeValues: marshall({
           ':pk': `DEPT#${department}`,
           ...(opts.state ? { ':st': `${opts.state}#` } : {}),
+          ...(range ? { ':lo': `${range[0]}#`, ':hi': `${range[1]}#\uffff` } : {}),
         }),
         Limit: opts.limit ?? 100,
         ScanIndexForward: !opts.newestFirst,

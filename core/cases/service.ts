@@ -100,6 +100,9 @@ const silent: ServiceLog = { warn: () => undefined, error: () => undefined };
 
 /** How many of each ended state a workbench gets, newest first. */
 export const ENDED_SHOWN = 50;
+/** The states still being worked on, and the first and last of their names (the department index sorts by name). */
+const OPEN = CASE_STATES.filter((s) => !ENDED.has(s));
+export const OPEN_RANGE: readonly [string, string] = [[...OPEN].sort()[0]!, [...OPEN].sort().at(-1)!];
 
 export class CaseService {
   private readonly log: ServiceLog;
@@ -133,9 +136,8 @@ export class CaseService {
       const found = await this.deps.cases.listDepartmentCases(department, { state: opts.state, limit });
       return found.filter(current(opts.state));
     }
-    const states = [...CASE_STATES.filter((s) => !ENDED.has(s)), ...CASE_STATES.filter((s) => ENDED.has(s))];
     const found = await Promise.all(
-      states.map(async (state) => {
+      [...OPEN, ...ENDED].map(async (state) => {
         const ended = ENDED.has(state);
         const list = await this.deps.cases.listDepartmentCases(department, {
           state,
@@ -146,6 +148,17 @@ export class CaseService {
       }),
     );
     return found.flat().slice(0, limit);
+  }
+
+  /**
+   * The cases of a department still being worked on, in ONE read (an overview of every department: a read per state
+   * and department would be a few hundred): the index's range from the first open state's name to the last one's, the
+   * ended states that fall inside it dropped. By state, then deadline; up to `limit` (a department with more open
+   * cases than that shows the first states' ones).
+   */
+  async listDepartmentOpen(department: string, limit = 100): Promise<Case[]> {
+    const found = await this.deps.cases.listDepartmentCases(department, { statesFrom: OPEN_RANGE, limit });
+    return found.filter((c) => c.department === department && !ENDED.has(c.state));
   }
 
   /** Applies one action; throws a CityLoopError (4xx) when it is refused or the race is lost. */

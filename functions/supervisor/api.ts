@@ -91,8 +91,13 @@ async function list(event: HttpEvent): Promise<HttpResult> {
   const limit = limitOf(event, 100, 500);
   const service = caseService();
   const targets = department ? [department] : defaultDepartments.map((d) => d.id);
+  // Across every department without a state: the work in progress, one read a department (`listDepartmentOpen`).
   const found = await Promise.all(
-    targets.map((d) => service.listDepartment(d, { ...(state ? { state } : {}), limit })),
+    targets.map((d) =>
+      department || state
+        ? service.listDepartment(d, { ...(state ? { state } : {}), limit })
+        : service.listDepartmentOpen(d, limit),
+    ),
   );
   const cases = found.flat().sort(byStateThenDue).slice(0, limit);
   return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)) });

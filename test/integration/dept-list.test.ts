@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStore } from '#adapters/dynamo/store.ts';
 import type { Case } from '#core/case.ts';
-import { ENDED_SHOWN } from '#core/cases/service.ts';
+import { ENDED_SHOWN, OPEN_RANGE } from '#core/cases/service.ts';
 import { ENDED_STATES } from '#core/lifecycle/states.ts';
 import { type LocalAws, provisionLocalAws } from '#local/provision.ts';
 import { harness, triagedCase } from '../unit/cases/fakes.ts';
@@ -22,11 +22,12 @@ describe('Integration: a department workbench on the department index (dynalite)
   beforeAll(async () => {
     aws = await provisionLocalAws();
     store = new DynamoStore(aws.db, aws.tableName);
-    // 130 ended cases (closed, archived, answered), then 3 waiting to be signed and 2 in hand.
+    // 131 ended cases (closed, archived, answered, one rejected), then 3 waiting to be signed and 2 in hand.
     const plan: Case['state'][] = [
       ...Array.from({ length: 70 }, () => 'closed' as const),
       ...Array.from({ length: 40 }, () => 'archived' as const),
       ...Array.from({ length: 20 }, () => 'answered' as const),
+      'rejected',
       'dispatched',
       'dispatched',
       'dispatched',
@@ -70,5 +71,15 @@ describe('Integration: a department workbench on the department index (dynalite)
     const archived = await service.listDepartment(department, { state: 'archived', limit: 30 });
     // Assess
     expect(archived.map((c) => c.caseId)).toEqual(Array.from({ length: 30 }, (_, i) => tn(71 + i)));
+  });
+
+  it('should give an overview of the work in progress in one read (rejected, inside the range of names, left out)', async () => {
+    // Prepare
+    const { service } = harness({ cases: store });
+    expect(OPEN_RANGE).toEqual(['dispatched', 'triage']);
+    // Act
+    const open = await service.listDepartmentOpen(department, 100);
+    // Assess
+    expect(open.map((c) => c.state)).toEqual(['dispatched', 'dispatched', 'dispatched', 'signed', 'signed']);
   });
 });

@@ -218,6 +218,7 @@ describe('Handlers: department, supervisor and citizen endpoints (in-memory port
   });
 
   it('should list cases still being worked on before ended ones, the latest ended first', async () => {
+    const TN_DEPARTMENT = (await store.getCase(TN))!.department!;
     // Prepare: TN is dispatched; two ended cases of the same department, one due later than the other
     const ended = async (tn: string, state: 'closed' | 'archived', dueAt: string) => {
       const c = { ...triagedCase(tn, '和平路90号路灯不亮'), state, announcedVersion: 1 };
@@ -228,10 +229,14 @@ describe('Handlers: department, supervisor and citizen endpoints (in-memory port
     await ended('20251128000005', 'closed', '2025-11-21T10:00:00.000+08:00');
     // Act
     const all = await call(sup, event('GET /api/supervisor/cases', { who: 'supervisor' }));
-    // Assess
-    const ids = all.json.cases.map((c: { caseId: string }) => c.caseId);
-    expect(ids.indexOf(TN)).toBeLessThan(ids.indexOf('20251128000003'));
-    expect(ids.slice(-3)).toEqual(['20251128000004', '20251128000003', '20251128000005']);
+    const dept = TN_DEPARTMENT;
+    const one = await call(sup, event('GET /api/supervisor/cases', { who: 'supervisor', query: { department: dept } }));
+    // Assess: across departments, the work in progress; in one department, then its latest ended cases
+    const ids = (r: { json: { cases: { caseId: string }[] } }) => r.json.cases.map((c) => c.caseId);
+    expect(ids(all)).toContain(TN);
+    expect(ids(all).filter((id: string) => id >= '20251128000003')).toEqual([]);
+    expect(ids(one).indexOf(TN)).toBeLessThan(ids(one).indexOf('20251128000003'));
+    expect(ids(one).slice(-3)).toEqual(['20251128000004', '20251128000003', '20251128000005']);
   });
 
   it('should show the tracking page with texts only to a citizen with a proof', async () => {
