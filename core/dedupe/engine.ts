@@ -371,19 +371,18 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
       if (prev !== undefined) pre.previousContent = prev;
       return pre;
     });
-    // 2. The candidates of the reports the claims will not decide (no fate yet, no earlier submission of the same
-    // content), read while their submission claims are made: a claim changes nothing the read sees (index entries are
-    // written by committed cases only), and a lookup that starts earlier is one the protocol already allows (any
-    // worker's lookup can be overtaken by another's commit). One round trip less a batch.
-    const ahead = live.flatMap((_, k) =>
-      pres[k]!.fate === undefined && pres[k]!.previousContent === undefined ? [k] : [],
-    );
-    const read = (ks: readonly number[]) =>
-      lookupMany(ks.map((k) => live[k]!.f)).then(
-        (seen) => ({ seen: new Map(ks.map((k, j) => [k, seen[j]!] as const)) }),
-        (error: unknown) => ({ error }),
-      );
-    const lookups = ahead.length > 0 ? read(ahead) : undefined;
+    // 2. The candidates of every report not decided before (no fate: a replay needs none), read while the submission
+    // claims are made: a claim changes nothing the read sees (index entries are written by committed cases only), and
+    // a lookup that starts earlier is one the protocol already allows (any worker's lookup can be overtaken by another's
+    // commit). One round trip less a batch; a report its claim decides (a resubmission) leaves its lookup unused.
+    const ahead = live.flatMap((_, k) => (pres[k]!.fate === undefined ? [k] : []));
+    const lookups =
+      ahead.length > 0
+        ? lookupMany(ahead.map((k) => live[k]!.f)).then(
+            (found) => ({ seen: new Map(ahead.map((k, j) => [k, found[j]!] as const)) }),
+            (error: unknown) => ({ error }),
+          )
+        : undefined;
     const early = await Promise.allSettled(live.map((x, k) => beforeLookup(x.f, x.mine, pres[k]!)));
     const pending: { x: (typeof live)[number]; k: number }[] = [];
     early.forEach((r, k) => {
@@ -392,21 +391,15 @@ export function createDedupeEngine(opts: DedupeEngineOptions): DedupeEngine {
       else if (r.value) out[x.i] = { status: 'fulfilled', value: r.value };
       else pending.push({ x, k });
     });
-    if (pending.length === 0) return out;
-    // A report left undecided that was not read ahead (its earlier submission turned out to be another's) is read now.
-    const notAhead = pending.filter(({ k }) => !ahead.includes(k)).map(({ k }) => k);
-    const [first, second] = await Promise.all([lookups, notAhead.length > 0 ? read(notAhead) : undefined]);
-    const seen = new Map<number, Lookup>();
-    for (const got of [first, second]) {
-      if (got === undefined) continue;
-      if ('error' in got) {
-        for (const { x } of pending) fail(x.i, got.error);
-        return out;
-      }
-      for (const [k, v] of got.seen) seen.set(k, v);
+    // Every undecided report had no fate, so its candidates are being read.
+    const looked = pending.length > 0 ? await lookups : undefined;
+    if (looked === undefined) return out;
+    if ('error' in looked) {
+      for (const { x } of pending) fail(x.i, looked.error);
+      return out;
     }
     // 3. Decide and write, each report on its own (the claim protocol orders what must be ordered).
-    const late = await Promise.allSettled(pending.map(({ x, k }) => afterLookup(x.f, x.mine, seen.get(k)!)));
+    const late = await Promise.allSettled(pending.map(({ x, k }) => afterLookup(x.f, x.mine, looked.seen.get(k)!)));
     late.forEach((r, j) => {
       out[pending[j]!.x.i] = r;
     });
