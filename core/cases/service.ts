@@ -19,7 +19,7 @@ import { CityLoopError } from '../errors.ts';
 import { toShanghaiIso } from '../ids.ts';
 import type { Action } from '../lifecycle/actions.ts';
 import { applyAction } from '../lifecycle/machine.ts';
-import { CASE_STATES, ENDED_STATES as ENDED } from '../lifecycle/states.ts';
+import { ENDED_STATES as ENDED, OPEN_STATES } from '../lifecycle/states.ts';
 import type { Actor, AuditRecord, TimeWindows } from '../lifecycle/types.ts';
 import type { Bus, BusEvent, CaseStore, Clock, OutboundMessage, Outbox } from '../ports.ts';
 import type { Category, Department } from '../taxonomy/types.ts';
@@ -100,9 +100,9 @@ const silent: ServiceLog = { warn: () => undefined, error: () => undefined };
 
 /** How many of each ended state a workbench gets, newest first. */
 export const ENDED_SHOWN = 50;
-/** The states still being worked on, and the first and last of their names (the department index sorts by name). */
-const OPEN = CASE_STATES.filter((s) => !ENDED.has(s));
-export const OPEN_RANGE: readonly [string, string] = [[...OPEN].sort()[0]!, [...OPEN].sort().at(-1)!];
+/** The first and the last name of the open states (the department index sorts by state name). */
+const OPEN_NAMES = [...OPEN_STATES].sort();
+export const OPEN_RANGE: readonly [string, string] = [OPEN_NAMES[0]!, OPEN_NAMES.at(-1)!];
 
 export class CaseService {
   private readonly log: ServiceLog;
@@ -137,7 +137,7 @@ export class CaseService {
       return found.filter(current(opts.state));
     }
     const found = await Promise.all(
-      [...OPEN, ...ENDED].map(async (state) => {
+      [...OPEN_STATES, ...ENDED].map(async (state) => {
         const ended = ENDED.has(state);
         const list = await this.deps.cases.listDepartmentCases(department, {
           state,

@@ -157,7 +157,8 @@ export const ACTION_ROLES: Readonly<Record<ActionType, readonly Role[]>> = {
   citizenUpdate: ['citizen', 'agent'],
 };
 
-const OPEN_STATES: readonly CaseState[] = [
+/** States in which work on a case goes on (every state but the ended ones, `ENDED_STATES`). */
+export const OPEN_STATES: readonly CaseState[] = [
   'received',
   'triage',
   'dispatched',

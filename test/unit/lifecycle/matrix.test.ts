@@ -5,7 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Action } from '#core/lifecycle/actions.ts';
 import { allowedActions, applyAction } from '#core/lifecycle/machine.ts';
-import { ACTION_TYPES, type ActionType, type CaseState, ROLES, type Role } from '#core/lifecycle/states.ts';
+import {
+  ACTION_TYPES,
+  type ActionType,
+  CASE_STATES,
+  type CaseState,
+  ENDED_STATES,
+  OPEN_STATES,
+  ROLES,
+  type Role,
+} from '#core/lifecycle/states.ts';
 import { deepFreeze, fixture, NOW, OTHER_DEPT, ownerActor, ROWS, type Row } from './fixtures.ts';
 
 type Cell = CaseState | { error: string };
@@ -281,5 +290,12 @@ describe('Function: allowedActions', () => {
     // Assess
     expect(badActor).toEqual([]);
     expect(badSnapshot).toEqual([]);
+  });
+});
+
+describe('Constants: OPEN_STATES and ENDED_STATES', () => {
+  it('should split every case state into open or ended, none in both', () => {
+    const open = new Set<string>(OPEN_STATES);
+    expect(CASE_STATES.filter((s) => open.has(s) === ENDED_STATES.has(s))).toEqual([]);
   });
 });
