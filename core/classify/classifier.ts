@@ -95,9 +95,17 @@ interface KeywordHit {
  * a walk allocates nothing and probes one cache-friendly table per character.
  */
 class FlatTrie {
-  private keys = new Int32Array(1024).fill(-1);
-  private vals = new Int32Array(1024);
+  private keys: Int32Array;
+  private vals: Int32Array;
   private used = 0;
+
+  /** `nodes`: about how many nodes the trie will hold (the keywords' total length): the table is sized once for them. */
+  constructor(nodes = 512) {
+    let size = 1024;
+    while (size < nodes * 2 + 2) size *= 2;
+    this.keys = new Int32Array(size).fill(-1);
+    this.vals = new Int32Array(size);
+  }
   /** Keyword ending at each node (index = node id; node 0 is the root). */
   readonly words: (string | undefined)[] = [undefined];
 
@@ -207,7 +215,9 @@ function compileKeywords(index: TaxonomyIndex): (folded: string) => KeywordHit[]
     }
   }
   const words = [...owner.keys()].sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
-  const trie = new FlatTrie();
+  let chars = 0;
+  for (const w of words) chars += w.length;
+  const trie = new FlatTrie(chars);
   for (const w of words) trie.insert(w);
   const order = new Map(index.leaves.map((l, i) => [l.code, i]));
   // Code units that start some keyword, one bit each (8 KB: stays in cache): most positions of a text start no
@@ -228,18 +238,26 @@ function compileKeywords(index: TaxonomyIndex): (folded: string) => KeywordHit[]
   }
   const wordIndex = new Map(words.map((w, i) => [w, i]));
   // The shorter keywords inside each keyword, in `words` order: its substrings looked up (a keyword has a few dozen at
-  // most), not every keyword tested against every other (quadratic: most of a cold start's classifier build).
-  const insideOf = words.map((w) => {
-    const within = new Set<number>();
-    for (let a = 0; a < w.length; a++) {
-      for (let b = a + 1; b <= w.length; b++) {
-        if (b - a === w.length) continue;
-        const v = wordIndex.get(w.slice(a, b));
-        if (v !== undefined) within.add(v);
+  // most), not every keyword tested against every other (quadratic). Found when the keyword first matches: for all
+  // keywords at once it was 2 ms of a cold start, and a text matches a handful.
+  const inside: (number[] | undefined)[] = new Array(words.length);
+  const insideOf = (wi: number): number[] => {
+    let list = inside[wi];
+    if (list === undefined) {
+      const w = words[wi] as string;
+      const within = new Set<number>();
+      for (let a = 0; a < w.length; a++) {
+        for (let b = a + 1; b <= w.length; b++) {
+          if (b - a === w.length) continue;
+          const v = wordIndex.get(w.slice(a, b));
+          if (v !== undefined) within.add(v);
+        }
       }
+      list = [...within].sort((x, y) => x - y);
+      inside[wi] = list;
     }
-    return [...within].sort((x, y) => x - y);
-  });
+    return list;
+  };
   const nodeWord = new Int32Array(trie.words.length).fill(-1);
   trie.words.forEach((w, node) => {
     if (w !== undefined) nodeWord[node] = wordIndex.get(w) as number;
@@ -279,7 +297,7 @@ function compileKeywords(index: TaxonomyIndex): (folded: string) => KeywordHit[]
         }
         const single = nodeWord[trie.child(0, c)] as number;
         note(single);
-        for (const v of insideOf[single] as number[]) note(v);
+        for (const v of insideOf(single)) note(v);
         i += 1;
         continue;
       }
@@ -296,7 +314,7 @@ function compileKeywords(index: TaxonomyIndex): (folded: string) => KeywordHit[]
         continue;
       }
       note(longest);
-      for (const v of insideOf[longest] as number[]) note(v);
+      for (const v of insideOf(longest)) note(v);
       i += (words[longest] as string).length;
     }
     // First seen first, as the set of strings did (the order of `matched`).

@@ -193,14 +193,17 @@ interface Core {
   unigramRow?: Int32Array | Int16Array;
 }
 
-/** Row of every 1-gram, by code unit: a direct lookup instead of a hash probe for half of the n-grams. */
+/** `unigramRow` entry of a code unit not looked up yet (rows are ≥ 0, and -1 is "not in the vocabulary"). */
+const UNIGRAM_UNSEEN = -2;
+
+/**
+ * Row of every 1-gram, by code unit: a direct lookup instead of a hash probe for half of the n-grams. Filled as texts
+ * meet code units (`scoreText`): looking all 65,536 up at load was 2–3 ms of a cold start, and a text uses a few hundred.
+ */
 function unigramRows(core: Core): Int32Array | Int16Array {
   // 16-bit rows while they fit (the shipped 30,000 do): half the table, which a text reads at random.
   const out = core.keys.length <= 0x8000 ? new Int16Array(65536) : new Int32Array(65536);
-  const seed = (FNV_OFFSET ^ 1) >>> 0;
-  const shift = core.keyShift;
-  for (let c = 0; c < 65536; c++) out[c] = core.index.get(Math.imul(seed ^ c, FNV_PRIME) >>> shift);
-  return out;
+  return out.fill(UNIGRAM_UNSEEN);
 }
 
 const idfOf = (q: number, idfMax: number, levels: number): number => 1 + (q / levels) * (idfMax - 1);
@@ -395,6 +398,10 @@ function scoreText(core: Core, text: string, spec: FeatureSpec, folded = false):
       if (n === 1 && uni !== undefined) {
         const c = codes[i] as number;
         r = uni[c] as number;
+        if (r === UNIGRAM_UNSEEN) {
+          r = index.get(Math.imul(seed ^ c, FNV_PRIME) >>> shift);
+          uni[c] = r;
+        }
         if (r >= 0) {
           const cnt = rowCount[r] as number;
           if (cnt === 0) rows[m++] = r;
@@ -955,9 +962,9 @@ export function toBase85(bytes: Uint8Array): string {
 export function fromBase85(text: string): Uint8Array {
   const tail = text.length % 5;
   if (tail === 1) throw new Error('bad base85 length');
-  // Native passes: ASCII only (UTF-8 length = string length), then one byte per character.
-  if (Buffer.byteLength(text, 'utf8') !== text.length) throw new Error('bad base85 character');
-  const src = Buffer.from(text, 'latin1');
+  // One native pass: ASCII only (as many UTF-8 bytes as characters), and then those bytes are the characters.
+  const src = Buffer.from(text, 'utf8');
+  if (src.length !== text.length) throw new Error('bad base85 character');
   const full = text.length - tail;
   const out = new Uint8Array((full / 5) * 4 + (tail > 0 ? tail - 1 : 0));
   const D = BASE85_DIGIT;
@@ -1185,7 +1192,6 @@ export function loadModel(input: ModelArtifact | string): TextModel {
   if (shift !== undefined && (!Array.isArray(shift) || shift.length !== K)) throw invalid('calibration bias');
   const labels = [...a.labels];
   const features: FeatureSpec = { ngrams: [...a.features.ngrams], maxChars: a.features.maxChars };
-  // Built at load (about 1 ms), not on the first request.
   if (features.ngrams.includes(1)) core.unigramRow = unigramRows(core);
   const probabilities = (text: string) => softmax(scoreText(core, text, features), T, shift);
   return {
