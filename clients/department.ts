@@ -115,11 +115,17 @@ export class DepartmentClient {
     this.sqsClient = opts.sqs;
   }
 
-  /** My cases, by state then deadline. */
-  list(opts: { state?: string; limit?: number } = {}): Promise<{ department: string; cases: CaseSummary[] }> {
+  /**
+   * My cases, by state then deadline, a page per state; `more` gives each state with more cases the cursor of its next
+   * page (pass it back with that `state`).
+   */
+  list(
+    opts: { state?: string; limit?: number; cursor?: string } = {},
+  ): Promise<{ department: string; cases: CaseSummary[]; more: Record<string, string> }> {
     const q = new URLSearchParams();
     if (opts.state) q.set('state', opts.state);
     if (opts.limit) q.set('limit', String(opts.limit));
+    if (opts.cursor) q.set('cursor', opts.cursor);
     return this.call('GET', `/api/dept/cases${q.size ? `?${q}` : ''}`);
   }
 

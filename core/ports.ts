@@ -49,10 +49,11 @@ export interface CaseStore {
   /** Marks the case's current version as announced on the bus. */
   markAnnounced(caseId: string, version: number): Promise<void>;
   /**
-   * A department's cases by state then deadline (the department index); `state` narrows to one state, `newestFirst`
-   * reads the latest deadlines first.
+   * A department's cases by state then deadline (the department index), one page; `state` narrows to one state,
+   * `newestFirst` reads the latest deadlines first. The page's `cursor`, passed back as `after` with the same
+   * department and options, gives the next page; none: that was the last.
    */
-  listDepartmentCases(department: string, opts?: DepartmentListOptions): Promise<Case[]>;
+  listDepartmentCases(department: string, opts?: DepartmentListOptions): Promise<CasePage>;
 }
 
 export interface DepartmentListOptions {
@@ -61,6 +62,17 @@ export interface DepartmentListOptions {
   statesFrom?: readonly [string, string];
   limit?: number;
   newestFirst?: boolean;
+  /**
+   * The `cursor` of the previous page (opaque; it may come back from a client). A cursor that is not one of this
+   * department's and options' pages is refused with `BAD_CURSOR` (400).
+   */
+  after?: string;
+}
+
+export interface CasePage {
+  cases: Case[];
+  /** Where the next page starts; absent on the last page. */
+  cursor?: string;
 }
 
 export interface SequenceStore {

@@ -16,8 +16,10 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { dateOfDay, dayNumber, type IsoDate } from '#core/calendar/shanghai-time.ts';
 import type { Case } from '#core/case.ts';
 import { requestDayKeys } from '#core/case-index.ts';
+import { CityLoopError } from '#core/errors.ts';
 import { caseIdFor } from '#core/ids.ts';
 import type {
+  CasePage,
   CaseStore,
   DepartmentListOptions,
   PutCaseResult,
@@ -40,6 +42,31 @@ export const deptSortKey = (c: Case): string => {
   const due = (c.deadlines as { resolveDue?: string } | undefined)?.resolveDue ?? c.receivedAt;
   return `${c.state}#${due}#${c.caseId}`;
 };
+
+/**
+ * A department list's next page, for a client: the department index's sort key of the last case read (state, deadline
+ * and case id, no personal data), base64url. The rest of the index key follows from it (`CASE#<id>`, `CASE`).
+ */
+function encodeDepartmentCursor(last: Record<string, unknown>): string {
+  return Buffer.from(String(last.gsi3sk), 'utf8').toString('base64url');
+}
+
+/**
+ * The start key of a cursor from `encodeDepartmentCursor`, checked: it must be a sort key of this department's index
+ * inside the range being read (`inRange`), so a cursor cannot read another state's or department's cases.
+ */
+function decodeDepartmentCursor(
+  cursor: string,
+  gsi3pk: string,
+  inRange: (sk: string) => boolean,
+): Record<string, string> {
+  const bad = () => new CityLoopError('BAD_CURSOR', '翻页参数无效，请从第一页重新读取 (cursor is not valid here)', 400);
+  if (cursor.length === 0 || cursor.length > 400 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
+  const sk = Buffer.from(cursor, 'base64url').toString('utf8');
+  const caseId = sk.slice(sk.lastIndexOf('#') + 1);
+  if (!/^[^#\s]+#[^#\s]+#[^#\s]+$/.test(sk) || !inRange(sk)) throw bad();
+  return { gsi3pk, gsi3sk: sk, pk: casePk(caseId), sk: 'CASE' };
+}
 
 /** Daily aggregates (考核评价): one item per (day, department, category, street, channel), read by day. */
 /**
@@ -225,8 +252,18 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
     }
   }
 
-  async listDepartmentCases(department: string, opts: DepartmentListOptions = {}): Promise<Case[]> {
+  async listDepartmentCases(department: string, opts: DepartmentListOptions = {}): Promise<CasePage> {
     const range = opts.state === undefined ? opts.statesFrom : undefined;
+    const limit = opts.limit ?? 100;
+    const pk = `DEPT#${department}`;
+    // The sort keys this read may return: a cursor must point inside them (it comes back from a client).
+    const inRange = (sk: string) =>
+      opts.state !== undefined
+        ? sk.startsWith(`${opts.state}#`)
+        : range
+          ? sk >= `${range[0]}#` && sk <= `${range[1]}#\uffff`
+          : true;
+    const start = opts.after === undefined ? undefined : decodeDepartmentCursor(opts.after, pk, inRange);
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
@@ -237,15 +274,24 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
             ? 'gsi3pk = :pk AND gsi3sk BETWEEN :lo AND :hi'
             : 'gsi3pk = :pk',
         ExpressionAttributeValues: marshall({
-          ':pk': `DEPT#${department}`,
+          ':pk': pk,
           ...(opts.state ? { ':st': `${opts.state}#` } : {}),
           ...(range ? { ':lo': `${range[0]}#`, ':hi': `${range[1]}#\uffff` } : {}),
         }),
-        Limit: opts.limit ?? 100,
+        // One more than asked: a full page then says for sure whether another follows (DynamoDB returns a
+        // LastEvaluatedKey whenever Limit is reached, even on the last item).
+        Limit: limit + 1,
         ScanIndexForward: !opts.newestFirst,
+        ...(start ? { ExclusiveStartKey: marshall(start) } : {}),
       }),
     );
-    return (out.Items ?? []).map((i) => readCase(unmarshall(i)));
+    const items = (out.Items ?? []).map((i) => unmarshall(i));
+    const page = items.slice(0, limit);
+    // More than asked: the next page starts after the last one kept. Fewer, with a LastEvaluatedKey: the 1 MB page
+    // limit cut the read short, and it goes on from there.
+    const next =
+      items.length > limit ? page.at(-1) : out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey) : undefined;
+    return { cases: page.map(readCase), ...(next ? { cursor: encodeDepartmentCursor(next) } : {}) };
   }
 
   async reserveSequence(day: string, size: number): Promise<number> {

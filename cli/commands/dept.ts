@@ -22,7 +22,7 @@ export const summary =
 
 const USAGE = `用法 usage:
   cityloop dept pull --department <id> [--max N] [--wait seconds] [--json] [--queue-url URL]
-  cityloop dept list [--state <state>] [--limit N]                  我的工单 (by state and deadline)
+  cityloop dept list [--state <state>] [--limit N] [--cursor C]     我的工单 (by state and deadline, N per state)
   cityloop dept show <caseId>                                        工单详情
   cityloop dept sign <caseId> [--text T]                             签收
   cityloop dept contact <caseId> [--text T]                          先行联系
@@ -242,11 +242,21 @@ async function withClient(
 }
 
 const list = (args: string[]) =>
-  withClient(args, { values: ['state', 'limit'] }, async (client, p, asJson) => {
+  withClient(args, { values: ['state', 'limit', 'cursor'] }, async (client, p, asJson) => {
     const state = str(p, 'state');
-    const r = await client.list({ ...(state ? { state } : {}), limit: int(p, 'limit', 100) });
+    const cursor = str(p, 'cursor');
+    const r = await client.list({
+      ...(state ? { state } : {}),
+      limit: int(p, 'limit', 100),
+      ...(cursor ? { cursor } : {}),
+    });
+    // Where each state with more cases goes on (stderr: stdout stays the list).
+    const more = Object.entries(r.more ?? {}).map(
+      ([s, c]) => `  还有更多 more in ${s}: cityloop dept list --state ${s} --cursor ${c}\n`,
+    );
     if (asJson) {
       for (const c of r.cases) process.stdout.write(`${JSON.stringify(c)}\n`);
+      for (const line of more) process.stderr.write(line);
       return;
     }
     for (const c of r.cases) {
@@ -255,6 +265,7 @@ const list = (args: string[]) =>
       );
     }
     process.stderr.write(`共 ${r.cases.length} 件 ${r.department}\n`);
+    for (const line of more) process.stderr.write(line);
   });
 
 const show = (args: string[]) =>

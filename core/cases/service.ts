@@ -98,6 +98,13 @@ export function canSee(
 
 const silent: ServiceLog = { warn: () => undefined, error: () => undefined };
 
+/** One page per state of a department's list (`CaseService.listDepartment`). */
+export interface DepartmentList {
+  cases: Case[];
+  /** State → the cursor of its next page, for the states with more cases than returned. */
+  more: Record<string, string>;
+}
+
 /** How many of each ended state a workbench gets, newest first. */
 export const ENDED_SHOWN = 50;
 /** The first and the last name of the open states (the department index sorts by state name). */
@@ -122,43 +129,61 @@ export class CaseService {
   }
 
   /**
-   * A department's cases, by deadline within each state. In one state: up to `limit` of it. In every state (a
-   * workbench): each state read on its own, the cases still being worked on first (up to `limit` of each), then the
-   * latest `ENDED_SHOWN` of each ended state, at most `limit` in all. One read of the whole index would return the
-   * states in the index's (alphabetical) order, so a department with hundreds of 办结/归档 cases would see those and
-   * none of its 待签收 ones.
+   * A department's cases, by deadline within each state, a page per state. In one state: up to `limit` of it, from
+   * `after` (a cursor of `more`) on. In every state (a workbench): each state read on its own, the cases still being
+   * worked on first (up to `limit` of each), then the latest `ENDED_SHOWN` of each ended state. `more` holds, per
+   * state that has more cases than were returned, the cursor of its next page (ask again with `state` and `after`).
+   * One read of the whole index would return the states in the index's (alphabetical) order, so a department with
+   * hundreds of 办结/归档 cases would see those and none of its 待签收 ones; and a cap on the total would hide every
+   * state after one with more than `limit` cases.
    */
-  async listDepartment(department: string, opts: { state?: string; limit?: number } = {}): Promise<Case[]> {
+  async listDepartment(
+    department: string,
+    opts: { state?: string; limit?: number; after?: string } = {},
+  ): Promise<DepartmentList> {
     const limit = opts.limit ?? 100;
     // The index is eventually consistent on AWS: drop entries that moved on since.
     const current = (state: string) => (c: Case) => c.department === department && c.state === state;
     if (opts.state !== undefined) {
-      const found = await this.deps.cases.listDepartmentCases(department, { state: opts.state, limit });
-      return found.filter(current(opts.state));
+      const page = await this.deps.cases.listDepartmentCases(department, {
+        state: opts.state,
+        limit,
+        ...(ENDED.has(opts.state) ? { newestFirst: true } : {}),
+        ...(opts.after !== undefined ? { after: opts.after } : {}),
+      });
+      return { cases: page.cases.filter(current(opts.state)), more: page.cursor ? { [opts.state]: page.cursor } : {} };
     }
-    const found = await Promise.all(
+    if (opts.after !== undefined) {
+      throw new CityLoopError('CURSOR_NEEDS_STATE', '翻页须指定状态 (a cursor reads one state: give `state`)', 400);
+    }
+    const pages = await Promise.all(
       [...OPEN_STATES, ...ENDED].map(async (state) => {
         const ended = ENDED.has(state);
-        const list = await this.deps.cases.listDepartmentCases(department, {
+        const page = await this.deps.cases.listDepartmentCases(department, {
           state,
           limit: ended ? Math.min(limit, ENDED_SHOWN) : limit,
           ...(ended ? { newestFirst: true } : {}),
         });
-        return list.filter(current(state));
+        return { state, cases: page.cases.filter(current(state)), cursor: page.cursor };
       }),
     );
-    return found.flat().slice(0, limit);
+    const more: Record<string, string> = {};
+    for (const p of pages) if (p.cursor) more[p.state] = p.cursor;
+    return { cases: pages.flatMap((p) => p.cases), more };
   }
 
   /**
    * The cases of a department still being worked on, in ONE read (an overview of every department: a read per state
    * and department would be a few hundred): the index's range from the first open state's name to the last one's, the
    * ended states that fall inside it dropped. By state, then deadline; up to `limit` (a department with more open
-   * cases than that shows the first states' ones).
+   * cases than that shows the first states' ones; `truncated` says so).
    */
-  async listDepartmentOpen(department: string, limit = 100): Promise<Case[]> {
-    const found = await this.deps.cases.listDepartmentCases(department, { statesFrom: OPEN_RANGE, limit });
-    return found.filter((c) => c.department === department && !ENDED.has(c.state));
+  async listDepartmentOpen(department: string, limit = 100): Promise<{ cases: Case[]; truncated: boolean }> {
+    const page = await this.deps.cases.listDepartmentCases(department, { statesFrom: OPEN_RANGE, limit });
+    return {
+      cases: page.cases.filter((c) => c.department === department && !ENDED.has(c.state)),
+      truncated: page.cursor !== undefined,
+    };
   }
 
   /** Applies one action; throws a CityLoopError (4xx) when it is refused or the race is lost. */

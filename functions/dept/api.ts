@@ -3,7 +3,9 @@
  * department credential (Cognito group `dept-<id>`; locally an API key); another department's case answers 404
  * NOT_FOUND exactly like a case that does not exist, so ids cannot be probed.
  *
- *   GET  /api/dept/cases?state=&limit=            my cases, by state then deadline
+ *   GET  /api/dept/cases?state=&limit=&cursor=    my cases, by state then deadline: up to `limit` (default 100,
+ *                                                 at most 500) per state; `more` gives each state with more cases
+ *                                                 the `cursor` of its next page (ask with that `state` and `cursor`)
  *   GET  /api/dept/cases/{caseId}                 one case, with the citizen's contact and the full trace
  *   POST /api/dept/cases/{caseId}/sign            签收        { text? }
  *   POST /api/dept/cases/{caseId}/contact         先行联系    { text? }
@@ -18,7 +20,7 @@ import { CityLoopError } from '#core/errors.ts';
 import { type ActionType, CASE_STATES } from '#core/lifecycle/states.ts';
 import { caseDetail, caseSummary } from '#core/views/staff.ts';
 import { requireStaff } from '../lib/auth.ts';
-import { caseIdOf, caseService, departmentName, limitOf, nowIso, staffAction } from '../lib/case-context.ts';
+import { caseIdOf, caseService, cursorOf, departmentName, limitOf, nowIso, staffAction } from '../lib/case-context.ts';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../lib/http.ts';
 
 /** Route key → the lifecycle action and the body fields it takes. */
@@ -47,8 +49,13 @@ async function route(event: HttpEvent): Promise<HttpResult> {
   if (key === 'GET /api/dept/cases') {
     const state = stateOf(event);
     const limit = limitOf(event, 100, 500);
-    const cases = await caseService().listDepartment(department, { ...(state ? { state } : {}), limit });
-    return json(200, { department, cases: cases.map((c) => caseSummary(c, departmentName)) });
+    const after = cursorOf(event);
+    const { cases, more } = await caseService().listDepartment(department, {
+      ...(state ? { state } : {}),
+      limit,
+      ...(after ? { after } : {}),
+    });
+    return json(200, { department, cases: cases.map((c) => caseSummary(c, departmentName)), more });
   }
   if (key === 'GET /api/dept/cases/{caseId}') {
     const c = await caseService().get(caseIdOf(event), actor);

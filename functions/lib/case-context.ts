@@ -225,6 +225,12 @@ export async function staffAction(
 }
 
 /** A limit query parameter in 1..max (default `fallback`). */
+/** `?cursor=`: the next page of a list (opaque: the store checks it); undefined when absent or empty. */
+export function cursorOf(event: HttpEvent): string | undefined {
+  const raw = event.queryStringParameters?.cursor;
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
 export function limitOf(event: HttpEvent, fallback: number, max: number): number {
   const raw = event.queryStringParameters?.limit;
   if (raw === undefined) return fallback;

@@ -3,8 +3,10 @@
  * re-dispatches, reviews closures, records the follow-up call, reopens, archives, and works the manual triage queue.
  * Every route needs a supervisor credential (Cognito group `supervisors`; locally an API key).
  *
- *   GET  /api/supervisor/cases?department=&state=&limit=   cases (all departments when none is given)
- *   GET  /api/supervisor/triage                             人工分拨 queue: cases waiting for category + department
+ *   GET  /api/supervisor/cases?department=&state=&limit=   cases (all departments when none is given; `truncated`
+ *                                                           when there were more: with department AND state, a page
+ *                                                           that `cursor` continues, as `more` says)
+ *   GET  /api/supervisor/triage?limit=&cursor=              人工分拨 queue: cases waiting for category + department
  *   GET  /api/supervisor/cases/{caseId}                     one case, full
  *   POST /api/supervisor/cases/{caseId}/triage              人工分拨      { category, department }
  *   POST /api/supervisor/cases/{caseId}/reject              不予受理      { reason }
@@ -38,6 +40,7 @@ import {
   bodyOf,
   caseIdOf,
   caseService,
+  cursorOf,
   departmentName,
   expectedVersionOf,
   limitOf,
@@ -89,18 +92,33 @@ async function list(event: HttpEvent): Promise<HttpResult> {
     throw new CityLoopError('UNKNOWN_DEPARTMENT', `unknown department: ${department}`, 400);
   }
   const limit = limitOf(event, 100, 500);
+  const after = cursorOf(event);
   const service = caseService();
+  // One department in one state pages on like a department's own list (`cursor` → `more`).
+  if (department && state) {
+    const { cases, more } = await service.listDepartment(department, { state, limit, ...(after ? { after } : {}) });
+    return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)), more });
+  }
+  if (after !== undefined) {
+    throw new CityLoopError(
+      'CURSOR_NEEDS_STATE',
+      '翻页须指定部门和状态 (a cursor reads one state of one department: give `department` and `state`)',
+      400,
+    );
+  }
   const targets = department ? [department] : defaultDepartments.map((d) => d.id);
   // Across every department without a state: the work in progress, one read a department (`listDepartmentOpen`).
   const found = await Promise.all(
-    targets.map((d) =>
+    targets.map(async (d) =>
       department || state
-        ? service.listDepartment(d, { ...(state ? { state } : {}), limit })
-        : service.listDepartmentOpen(d, limit),
+        ? (await service.listDepartment(d, { ...(state ? { state } : {}), limit })).cases
+        : (await service.listDepartmentOpen(d, limit)).cases,
     ),
   );
-  const cases = found.flat().sort(byStateThenDue).slice(0, limit);
-  return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)) });
+  const all = found.flat();
+  const cases = all.sort(byStateThenDue).slice(0, limit);
+  // More cases than shown: narrow by department and state to page through them.
+  return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)), truncated: all.length > cases.length });
 }
 
 /** States in which a department holds the case and can be chased. */
@@ -146,11 +164,14 @@ async function route(event: HttpEvent): Promise<HttpResult> {
   const key = event.routeKey ?? '';
   if (key === 'GET /api/supervisor/cases') return list(event);
   if (key === 'GET /api/supervisor/triage') {
-    const cases = await caseService().listDepartment(MANUAL_TRIAGE, {
+    const after = cursorOf(event);
+    const { cases, more } = await caseService().listDepartment(MANUAL_TRIAGE, {
       state: 'triage',
       limit: limitOf(event, 100, 500),
+      ...(after ? { after } : {}),
     });
-    return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)) });
+    // A storm can leave more than a page waiting for 人工分拨: `more.triage` is the next page's cursor.
+    return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)), more });
   }
   if (key === 'GET /api/supervisor/cases/{caseId}') {
     const c = await caseService().get(caseIdOf(event), actor);

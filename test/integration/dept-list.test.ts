@@ -49,14 +49,16 @@ describe('Integration: a department workbench on the department index (dynalite)
     // Prepare
     const { service } = harness({ cases: store });
     // Act
-    const list = await service.listDepartment(department, { limit: 100 });
+    const { cases: list, more } = await service.listDepartment(department, { limit: 100 });
     const oneRead = await store.listDepartmentCases(department, { limit: 100 });
     // Assess: one read of the index would have shown no open case at all
-    expect(oneRead.filter((c) => !ENDED_STATES.has(c.state))).toEqual([]);
+    expect(oneRead.cases.filter((c) => !ENDED_STATES.has(c.state))).toEqual([]);
     const open = list.filter((c) => !ENDED_STATES.has(c.state));
     expect(open.map((c) => c.state)).toEqual(['dispatched', 'dispatched', 'dispatched', 'signed', 'signed']);
     expect(list.slice(0, 5)).toEqual(open);
-    expect(list).toHaveLength(100);
+    // 5 open + the latest 50 closed + 40 archived + 20 answered + 1 rejected; only `closed` has more
+    expect(list).toHaveLength(116);
+    expect(Object.keys(more)).toEqual(['closed']);
     const closed = list.filter((c) => c.state === 'closed').map((c) => c.caseId);
     expect(closed).toHaveLength(ENDED_SHOWN);
     // the latest 50 of the 70 closed ones (same deadline: the larger case id sorts later), newest first
@@ -64,13 +66,67 @@ describe('Integration: a department workbench on the department index (dynalite)
     for (const c of list) expect(states.get(c.caseId)).toBe(c.state);
   });
 
-  it('should still list one state in deadline order up to the limit', async () => {
+  it('should page on through one state with the cursor of `more`, and end without one', async () => {
+    // Prepare
+    const { service } = harness({ cases: store });
+    const first = await service.listDepartment(department, { limit: 100 });
+    // Act
+    const next = await service.listDepartment(department, { state: 'closed', limit: 15, after: first.more.closed });
+    const last = await service.listDepartment(department, { state: 'closed', limit: 15, after: next.more.closed });
+    // Assess: the 20 older closed cases, newest first, in two pages
+    expect(next.cases.map((c) => c.caseId)).toEqual(Array.from({ length: 15 }, (_, i) => tn(20 - i)));
+    expect(last.cases.map((c) => c.caseId)).toEqual(Array.from({ length: 5 }, (_, i) => tn(5 - i)));
+    expect(last.more).toEqual({});
+  });
+
+  it('should not let a full state hide the states after it', async () => {
+    // Prepare
+    const { service } = harness({ cases: store });
+    // Act: 3 cases to sign, a page of 2 per state
+    const { cases, more } = await service.listDepartment(department, { limit: 2 });
+    const rest = await service.listDepartment(department, { state: 'dispatched', limit: 2, after: more.dispatched });
+    // Assess
+    expect(cases.filter((c) => c.state === 'dispatched')).toHaveLength(2);
+    expect(cases.filter((c) => c.state === 'signed')).toHaveLength(2);
+    expect(Object.keys(more).sort()).toEqual(['answered', 'archived', 'closed', 'dispatched']);
+    expect(rest.cases.map((c) => c.state)).toEqual(['dispatched']);
+    expect(rest.more).toEqual({});
+  });
+
+  it('should refuse a cursor of another state, a forged one and one without a state (400)', async () => {
+    // Prepare
+    const { service } = harness({ cases: store });
+    const { more } = await service.listDepartment(department, { limit: 100 });
+    const forged = Buffer.from('closed#2025-01-01', 'utf8').toString('base64url');
+    // Act
+    const attempts = [
+      service.listDepartment(department, { state: 'archived', after: more.closed }),
+      service.listDepartment(department, { state: 'closed', after: forged }),
+      service.listDepartment(department, { state: 'closed', after: '%%%' }),
+      service.listDepartment(department, { after: more.closed }),
+    ].map((p) =>
+      p.then(
+        () => 'ok',
+        (e: { code?: string; status?: number }) => `${e.status} ${e.code}`,
+      ),
+    );
+    // Assess
+    expect(await Promise.all(attempts)).toEqual([
+      '400 BAD_CURSOR',
+      '400 BAD_CURSOR',
+      '400 BAD_CURSOR',
+      '400 CURSOR_NEEDS_STATE',
+    ]);
+  });
+
+  it('should list an ended state newest first, as the workbench does, up to the limit', async () => {
     // Prepare
     const { service } = harness({ cases: store });
     // Act
-    const archived = await service.listDepartment(department, { state: 'archived', limit: 30 });
+    const { cases: archived, more } = await service.listDepartment(department, { state: 'archived', limit: 30 });
     // Assess
-    expect(archived.map((c) => c.caseId)).toEqual(Array.from({ length: 30 }, (_, i) => tn(71 + i)));
+    expect(archived.map((c) => c.caseId)).toEqual(Array.from({ length: 30 }, (_, i) => tn(110 - i)));
+    expect(Object.keys(more)).toEqual(['archived']);
   });
 
   it('should give an overview of the work in progress in one read (rejected, inside the range of names, left out)', async () => {
@@ -79,7 +135,10 @@ describe('Integration: a department workbench on the department index (dynalite)
     expect(OPEN_RANGE).toEqual(['dispatched', 'triage']);
     // Act
     const open = await service.listDepartmentOpen(department, 100);
+    const cut = await service.listDepartmentOpen(department, 3);
     // Assess
-    expect(open.map((c) => c.state)).toEqual(['dispatched', 'dispatched', 'dispatched', 'signed', 'signed']);
+    expect(open.cases.map((c) => c.state)).toEqual(['dispatched', 'dispatched', 'dispatched', 'signed', 'signed']);
+    expect(open.truncated).toBe(false);
+    expect(cut.truncated).toBe(true);
   });
 });

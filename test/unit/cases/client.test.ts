@@ -34,6 +34,18 @@ function recordingFetch(status: number, body: unknown) {
 describe('Class: DepartmentClient', () => {
   beforeEach(() => sqs.reset());
 
+  it('should ask for the next page of one state with its cursor, and hand back `more`', async () => {
+    // Prepare
+    const body = { department: 'chengguan', cases: [], more: { dispatched: 'ZGlzcGF0Y2hlZCM' } };
+    const { calls, fetcher } = recordingFetch(200, body);
+    const client = new DepartmentClient({ apiUrl: 'http://127.0.0.1:1', apiKey: 'k', fetch: fetcher });
+    // Act
+    const r = await client.list({ state: 'dispatched', limit: 200, cursor: 'ZGlzcGF0Y2hlZCMy' });
+    // Assess
+    expect(calls[0]?.url).toBe('http://127.0.0.1:1/api/dept/cases?state=dispatched&limit=200&cursor=ZGlzcGF0Y2hlZCMy');
+    expect(r.more).toEqual({ dispatched: 'ZGlzcGF0Y2hlZCM' });
+  });
+
   it('should call the department API with the key and the action’s body', async () => {
     // Prepare
     const { calls, fetcher } = recordingFetch(200, { case: { state: 'signed' }, transition: {}, announced: true });

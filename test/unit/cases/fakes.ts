@@ -1,8 +1,18 @@
 /** In-memory ports and a triage-opened case, for the lifecycle service tests. */
 import type { Case } from '#core/case.ts';
 import { CaseService, type CaseServiceDeps } from '#core/cases/service.ts';
+import { CityLoopError } from '#core/errors.ts';
 import type { Citizen } from '#core/intake/schema.ts';
-import type { Bus, BusEvent, CaseStore, OutboundMessage, Outbox, StoredReport } from '#core/ports.ts';
+import type {
+  Bus,
+  BusEvent,
+  CasePage,
+  CaseStore,
+  DepartmentListOptions,
+  OutboundMessage,
+  Outbox,
+  StoredReport,
+} from '#core/ports.ts';
 import { defaultDepartments, defaultTaxonomy } from '#core/taxonomy/defaults.ts';
 import { type Classify, openCase } from '#core/triage/triage.ts';
 
@@ -34,10 +44,32 @@ export class MemoryCases implements CaseStore {
     const c = this.cases.get(id);
     if (c && c.version === version && c.announcedVersion < version) c.announcedVersion = version;
   }
-  async listDepartmentCases(department: string, opts: { state?: string; limit?: number } = {}) {
-    return [...this.cases.values()]
-      .filter((c) => c.department === department && (!opts.state || c.state === opts.state))
-      .map((c) => structuredClone(c));
+  /** Pages like the department index: sorted by `<state>#<deadline>#<id>`, the cursor being the last key read. */
+  async listDepartmentCases(department: string, opts: DepartmentListOptions = {}): Promise<CasePage> {
+    const keyOf = (c: Case) =>
+      `${c.state}#${(c.deadlines as { resolveDue?: string } | undefined)?.resolveDue ?? c.receivedAt}#${c.caseId}`;
+    const range = opts.state === undefined ? opts.statesFrom : undefined;
+    const inRange = (k: string) =>
+      opts.state !== undefined
+        ? k.startsWith(`${opts.state}#`)
+        : range
+          ? k >= `${range[0]}#` && k <= `${range[1]}#\uffff`
+          : true;
+    if (opts.after !== undefined && !inRange(opts.after)) throw new CityLoopError('BAD_CURSOR', 'bad cursor', 400);
+    const sorted = [...this.cases.values()]
+      .filter((c) => c.department === department && inRange(keyOf(c)))
+      .sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+    if (opts.newestFirst) sorted.reverse();
+    const from =
+      opts.after === undefined
+        ? 0
+        : sorted.findIndex((c) => (opts.newestFirst ? keyOf(c) < opts.after! : keyOf(c) > opts.after!));
+    const page = from < 0 ? [] : sorted.slice(from, from + (opts.limit ?? 100));
+    const more = from >= 0 && from + page.length < sorted.length;
+    return {
+      cases: page.map((c) => structuredClone(c)),
+      ...(more && page.length > 0 ? { cursor: keyOf(page.at(-1)!) } : {}),
+    };
   }
 }
 

@@ -117,6 +117,22 @@ describe('Handlers: department, supervisor and citizen endpoints (in-memory port
     expect(foreign.status).toBe(404);
   });
 
+  it('should say which states have more cases, and refuse a cursor without a state (400)', async () => {
+    // Act
+    const first = await call(dept, event('GET /api/dept/cases', { who: 'chengguan', query: { limit: '1' } }));
+    const stray = await call(dept, event('GET /api/dept/cases', { who: 'chengguan', query: { cursor: 'abc' } }));
+    const triage = await call(sup, event('GET /api/supervisor/triage', { who: 'supervisor' }));
+    const mixed = await call(sup, event('GET /api/supervisor/cases', { who: 'supervisor', query: { cursor: 'abc' } }));
+    // Assess
+    expect(first.status).toBe(200);
+    expect(first.json.more).toEqual({});
+    expect(stray.status).toBe(400);
+    expect(stray.json.error.code).toBe('CURSOR_NEEDS_STATE');
+    expect(triage.json.more).toEqual({});
+    expect(mixed.status).toBe(400);
+    expect(mixed.json.error.code).toBe('CURSOR_NEEDS_STATE');
+  });
+
   it('should sign, then refuse a stale version with 409 CONFLICT', async () => {
     // Act
     const signed = await call(

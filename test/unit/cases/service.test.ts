@@ -340,8 +340,9 @@ describe('Class: CaseService', () => {
     const triage = await h.service.listDepartment('centre', { state: 'triage' });
     // Assess
     expect(note.audit).toMatchObject({ action: 'addNote', visibility: 'internal', to: 'dispatched' });
-    expect(mine.map((c) => c.caseId)).toEqual([TN]);
-    expect(triage.map((c) => c.caseId)).toEqual(['20251128000002']);
+    expect(mine.cases.map((c) => c.caseId)).toEqual([TN]);
+    expect(mine.more).toEqual({});
+    expect(triage.cases.map((c) => c.caseId)).toEqual(['20251128000002']);
   });
 });
 

@@ -48,7 +48,7 @@ class MemoryCases implements CaseStore {
     if (c && c.version === version && c.announcedVersion < version) c.announcedVersion = version;
   }
   async listDepartmentCases() {
-    return [];
+    return { cases: [] };
   }
 }
 

@@ -49,7 +49,7 @@ class World {
         const c = this.cases.get(caseId);
         if (c) this.cases.set(caseId, { ...c, announcedVersion: version, pendingEvents: [] });
       },
-      listDepartmentCases: async () => [],
+      listDepartmentCases: async () => ({ cases: [] }),
     };
     const bus: Bus = {
       publish: async (events) => {

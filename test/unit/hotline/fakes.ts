@@ -7,6 +7,7 @@ import { TrackingNumbers } from '#core/intake/tracking.ts';
 import type {
   Bus,
   BusEvent,
+  CasePage,
   OutboundMessage,
   Outbox,
   PutCaseResult,
@@ -67,8 +68,8 @@ export class MemoryStore implements HotlineStore {
     const c = this.cases.get(id);
     if (c && c.version === version && c.announcedVersion < version) c.announcedVersion = version;
   }
-  async listDepartmentCases(department: string): Promise<Case[]> {
-    return [...this.cases.values()].filter((c) => c.department === department);
+  async listDepartmentCases(department: string): Promise<CasePage> {
+    return { cases: [...this.cases.values()].filter((c) => c.department === department) };
   }
   async reserveSequence(day: string, size: number): Promise<number> {
     const last = (this.seq.get(day) ?? 0) + size;

@@ -70,7 +70,7 @@ export class MemoryDb implements ReportStore, CaseStore, SequenceStore {
   }
   async markAnnounced() {}
   async listDepartmentCases() {
-    return [];
+    return { cases: [] };
   }
   async reserveSequence(day: string, size: number) {
     const last = (this.seq.get(day) ?? 0) + size;

@@ -258,7 +258,7 @@ describe('Function: recordCaseMetrics', () => {
       getCase: async (id: string) => stored.get(id),
       replaceCase: async () => true,
       markAnnounced: async () => undefined,
-      listDepartmentCases: async () => [],
+      listDepartmentCases: async () => ({ cases: [] }),
     };
     const created: Case[] = [];
     const wrapped = recordingCreations(store, created);

@@ -29,7 +29,7 @@ class MemoryCases implements CaseStore {
     if (c && c.version === version && c.announcedVersion < version) c.announcedVersion = version;
   }
   async listDepartmentCases() {
-    return [];
+    return { cases: [] };
   }
 }
 
