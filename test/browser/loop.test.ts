@@ -478,6 +478,70 @@ describe('Browser: the closed loop across the four pages', () => {
     expect(other.status).toBe(404);
   });
 
+  it('should show a department that a state holds more cases than loaded, and load them on request', async () => {
+    // Prepare: the first answer says 待签收 goes on (as the API does past a page of 200), and the next page holds one
+    // more case; the API's own paging is covered on dynalite (test/integration/dept-list.test.ts).
+    const page = await browser.newPage();
+    const asked: string[] = [];
+    const extraId = '20991231000001';
+    await page.route('**/api/dept/cases?*', async (route) => {
+      const url = new URL(route.request().url());
+      asked.push(url.search);
+      if (url.searchParams.get('cursor') === 'next-page') {
+        const first = (await (await route.fetch({ url: `${url.origin}/api/dept/cases?limit=1` })).json()) as {
+          cases: Record<string, unknown>[];
+        };
+        const later = { ...first.cases[0], caseId: extraId, trackingNo: extraId, state: 'dispatched', pending: null };
+        await route.fulfill({ json: { department: 'chengguan', cases: [later], more: {} } });
+        return;
+      }
+      const real = (await (await route.fetch()).json()) as Record<string, unknown>;
+      await route.fulfill({ json: { ...real, more: { dispatched: 'next-page' } } });
+    });
+    await page.goto(`${stack.info.url}/dept`);
+    await signIn(page, 'local-dept-chengguan');
+    await page.locator('#load-more').waitFor();
+    // Assess: the tab's count says there are more
+    expect(await text(page, '#tab-dispatched')).toMatch(/\d+\+/);
+    // Act
+    await page.locator('#load-more').click();
+    // Assess: the next page is in the list, and nothing more is offered
+    await page.locator(`#row-${extraId}`).waitFor();
+    expect(await page.locator('#load-more').count()).toBe(0);
+    expect(await text(page, '#tab-dispatched')).not.toMatch(/\+/);
+    expect(asked.some((q) => q.includes('state=dispatched') && q.includes('cursor=next-page'))).toBe(true);
+    await page.close();
+  });
+
+  it('should let the supervisor page through a 人工分拨 queue longer than a page', async () => {
+    // Prepare: the queue's first answer says more are waiting; the next page holds one (a storm's worth is too slow
+    // to file here; the cursor itself is covered on dynalite).
+    const page = await browser.newPage();
+    const extraId = '20991231000002';
+    await page.route('**/api/supervisor/triage?*', async (route) => {
+      const url = new URL(route.request().url());
+      if (url.searchParams.get('cursor') === 'queue-page-2') {
+        const any = (await (await route.fetch({ url: `${url.origin}/api/supervisor/cases?limit=1` })).json()) as {
+          cases: Record<string, unknown>[];
+        };
+        const waiting = { ...any.cases[0], caseId: extraId, trackingNo: extraId, state: 'triage', department: null };
+        await route.fulfill({ json: { cases: [waiting], more: {} } });
+        return;
+      }
+      const real = (await (await route.fetch()).json()) as Record<string, unknown>;
+      await route.fulfill({ json: { ...real, more: { triage: 'queue-page-2' } } });
+    });
+    await page.goto(`${stack.info.url}/supervisor`);
+    await signIn(page, 'local-supervisor-001');
+    // Act
+    await page.locator('#tab-triage').click();
+    await page.locator('#triage-more').click();
+    // Assess
+    await page.locator(`#card-${extraId}`).waitFor();
+    expect(await page.locator('#triage-more').count()).toBe(0);
+    await page.close();
+  });
+
   it('should show the supervisor the satisfaction of the period and raise no page errors', async () => {
     // Act
     await supervisor.bringToFront();

@@ -22,7 +22,19 @@ import {
 import { dateTime, dueLevel, shanghaiToday } from '../lib/format.ts';
 import { tr } from '../lib/i18n.ts';
 import { type Catalog, catalog } from '../lib/taxonomy.ts';
-import { Badge, Field, Header, mount, Notice, SignOut, type StaffPageProps, staffApp, Tabs, Text } from '../lib/ui.ts';
+import {
+  Badge,
+  Field,
+  Header,
+  LoadMore,
+  mount,
+  Notice,
+  SignOut,
+  type StaffPageProps,
+  staffApp,
+  Tabs,
+  Text,
+} from '../lib/ui.ts';
 
 type Tab = 'dispatched' | 'signed' | 'waiting' | 'done';
 
@@ -263,8 +275,28 @@ function ActionPanel(props: {
   );
 }
 
+/** Cases asked for per state and page (the API's `limit`: the most urgent first, `more` says where the rest go on). */
+const PAGE = 200;
+
+/** Whether a case in `state` belongs in the tab (the tabs' own rule, for a case with no pending request). */
+const stateInTab = (t: Tab, state: string) =>
+  (TABS.find((x) => x[0] === t)?.[3] ?? (() => false))({ state, pending: null } as unknown as CaseSummary);
+
+interface DeptList {
+  department: string;
+  cases: CaseSummary[];
+  /** State → the cursor of its next page. */
+  more: Record<string, string>;
+}
+
 function Workbench(props: StaffPageProps) {
   const [cases, setCases] = useState<CaseSummary[]>([]);
+  // Pages loaded after the first one ("加载更多"), kept across the minute's refresh, and where each state goes on
+  // after them (null: that state is all loaded).
+  const [extra, setExtra] = useState<CaseSummary[]>([]);
+  const [after, setAfter] = useState<Record<string, string | null>>({});
+  const [firstMore, setFirstMore] = useState<Record<string, string>>({});
+  const [loadingMore, setLoadingMore] = useState(false);
   const [department, setDepartment] = useState('');
   const [tab, setTab] = useState<Tab>('dispatched');
   const [selected, setSelected] = useState<string>();
@@ -277,11 +309,10 @@ function Workbench(props: StaffPageProps) {
 
   const loadList = async () => {
     try {
-      const res = await call<{ department: string; cases: CaseSummary[] }>('GET', '/api/dept/cases?limit=500', {
-        credential: props.credential,
-      });
+      const res = await call<DeptList>('GET', `/api/dept/cases?limit=${PAGE}`, { credential: props.credential });
       setDepartment(res.department);
       setCases(res.cases);
+      setFirstMore(res.more ?? {});
       setError('');
     } catch (e) {
       props.onAuthError(e);
@@ -311,10 +342,45 @@ function Workbench(props: StaffPageProps) {
     return () => clearInterval(id);
   }, []);
 
+  // Where each state goes on: after the pages loaded by hand, else after the first page.
+  const more: Record<string, string> = { ...firstMore };
+  for (const [state, cursor] of Object.entries(after)) {
+    if (cursor === null) delete more[state];
+    else more[state] = cursor;
+  }
+  const moreIn = (t: Tab) => Object.keys(more).filter((state) => stateInTab(t, state));
+  const loadMore = async (t: Tab) => {
+    setLoadingMore(true);
+    try {
+      const pages = await Promise.all(
+        moreIn(t).map(async (state) => {
+          const q = new URLSearchParams({ state, limit: String(PAGE), cursor: more[state] as string });
+          const res = await call<DeptList>('GET', `/api/dept/cases?${q}`, { credential: props.credential });
+          return { state, res };
+        }),
+      );
+      setExtra((old) => [...old, ...pages.flatMap((p) => p.res.cases)]);
+      setAfter((old) => {
+        const next = { ...old };
+        for (const { state, res } of pages) next[state] = res.more?.[state] ?? null;
+        return next;
+      });
+      setError('');
+    } catch (e) {
+      props.onAuthError(e);
+      setError(errorText(e));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+  // The first pages as refreshed, then the later pages' cases they do not hold.
+  const seen = new Set(cases.map((c) => c.caseId));
+  const all = [...cases, ...extra.filter((c) => !seen.has(c.caseId))];
+
   const deptName = (id: string | null) => (id ? (cat?.departmentName(id) ?? id) : '-');
   const inTab = (t: Tab) => {
     const pred = TABS.find((x) => x[0] === t)?.[3] ?? (() => false);
-    return cases
+    return all
       .filter(pred)
       .sort(
         (a, b) =>
@@ -322,7 +388,7 @@ function Workbench(props: StaffPageProps) {
       );
   };
   const list = inTab(tab);
-  const overdue = cases.filter((c) => OPEN_STATES.has(c.state) && dueLevel(currentDue(c).at, now) === 'late').length;
+  const overdue = all.filter((c) => OPEN_STATES.has(c.state) && dueLevel(currentDue(c).at, now) === 'late').length;
 
   return h(
     'div',
@@ -334,7 +400,12 @@ function Workbench(props: StaffPageProps) {
     ),
     h(Tabs<Tab>, {
       label: tr('按状态', 'By state'),
-      tabs: TABS.map(([id, zh, en]) => ({ id, label: tr(zh, en), count: inTab(id).length })),
+      tabs: TABS.map(([id, zh, en]) => ({
+        id,
+        label: tr(zh, en),
+        count: inTab(id).length,
+        countMore: moreIn(id).length > 0,
+      })),
       selected: tab,
       onSelect: setTab,
     }),
@@ -355,6 +426,9 @@ function Workbench(props: StaffPageProps) {
           loading
             ? h('p', { class: 'muted' }, tr('载入中…', 'Loading…'))
             : h(CaseList, { cases: list, selected, now, onSelect: (id) => void loadDetail(id) }),
+          !loading && moreIn(tab).length > 0
+            ? h(LoadMore, { id: 'load-more', page: PAGE, loading: loadingMore, onClick: () => void loadMore(tab) })
+            : null,
         ),
         h(
           'section',

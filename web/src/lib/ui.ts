@@ -303,6 +303,8 @@ export interface TabItem<T extends string> {
   label: string;
   /** Shown after the label as a badge (the cases in that tab). */
   count?: number;
+  /** There are more than `count` (not all loaded yet): the badge reads `count+`. */
+  countMore?: boolean;
 }
 
 /**
@@ -350,8 +352,23 @@ export function Tabs<T extends string>(props: {
           onClick: () => onSelect(t.id),
         },
         t.label,
-        t.count === undefined ? null : h('span', { class: 'count' }, String(t.count)),
+        t.count === undefined ? null : h('span', { class: 'count' }, `${t.count}${t.countMore ? '+' : ''}`),
       ),
+    ),
+  );
+}
+
+/** "加载更多": the next page of a list that says it goes on, `page` cases at a time (disabled while it loads). */
+export function LoadMore(props: { id: string; page: number; loading: boolean; onClick: () => void }) {
+  return h(
+    'p',
+    { class: 'more' },
+    h(
+      'button',
+      { type: 'button', class: 'secondary', id: props.id, disabled: props.loading, onClick: props.onClick },
+      props.loading
+        ? tr('载入中…', 'Loading…')
+        : tr(`加载更多（每次 ${props.page} 件）`, `Load more (${props.page} at a time)`),
     ),
   );
 }

@@ -25,7 +25,19 @@ import { download, toCsv } from '../lib/csv.ts';
 import { addDays, dateTime, days, dueLevel, pct, shanghaiToday } from '../lib/format.ts';
 import { tr } from '../lib/i18n.ts';
 import { type Catalog, catalog } from '../lib/taxonomy.ts';
-import { Badge, Field, Header, mount, Notice, SignOut, type StaffPageProps, staffApp, Tabs, Text } from '../lib/ui.ts';
+import {
+  Badge,
+  Field,
+  Header,
+  LoadMore,
+  mount,
+  Notice,
+  SignOut,
+  type StaffPageProps,
+  staffApp,
+  Tabs,
+  Text,
+} from '../lib/ui.ts';
 import { ChartView, PALETTE } from './charts.ts';
 
 type RateName =
@@ -926,6 +938,9 @@ function CaseCards(props: {
   );
 }
 
+/** Cases of the 人工分拨 queue asked for per page, oldest deadline first. */
+const TRIAGE_PAGE = 200;
+
 function Triage(props: {
   credential: Credential;
   cat: Catalog | undefined;
@@ -934,18 +949,38 @@ function Triage(props: {
 }) {
   const [cases, setCases] = useState<CaseSummary[]>();
   const [error, setError] = useState('');
+  // After a storm more than a page can wait: the cursor of the next page, if any.
+  const [next, setNext] = useState<string>();
+  const [loadingMore, setLoadingMore] = useState(false);
+  const page = (cursor?: string) =>
+    call<{ cases: CaseSummary[]; more?: Record<string, string> }>(
+      'GET',
+      `/api/supervisor/triage?limit=${TRIAGE_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      { credential: props.credential },
+    );
   const load = async () => {
     try {
-      setCases(
-        (
-          await call<{ cases: CaseSummary[] }>('GET', '/api/supervisor/triage?limit=200', {
-            credential: props.credential,
-          })
-        ).cases,
-      );
+      const res = await page();
+      setCases(res.cases);
+      setNext(res.more?.triage);
     } catch (e) {
       props.onAuthError(e);
       setError(errorText(e));
+    }
+  };
+  const loadMore = async () => {
+    if (!next) return;
+    setLoadingMore(true);
+    try {
+      const res = await page(next);
+      const seen = new Set((cases ?? []).map((c) => c.caseId));
+      setCases([...(cases ?? []), ...res.cases.filter((c) => !seen.has(c.caseId))]);
+      setNext(res.more?.triage);
+    } catch (e) {
+      props.onAuthError(e);
+      setError(errorText(e));
+    } finally {
+      setLoadingMore(false);
     }
   };
   useEffect(() => {
@@ -956,7 +991,12 @@ function Triage(props: {
     null,
     error ? h(Notice, { kind: 'error' }, error) : null,
     h(CaseCards, {
-      title: tr('待人工分拨', 'Waiting for manual triage'),
+      title: next
+        ? tr(
+            `待人工分拨（已载入 ${cases?.length ?? 0} 件，还有更多）`,
+            `Waiting for manual triage (${cases?.length ?? 0} loaded, more waiting)`,
+          )
+        : tr('待人工分拨', 'Waiting for manual triage'),
       id: 'triage-queue',
       cases,
       empty: tr('分拨队列为空', 'The queue is empty'),
@@ -966,6 +1006,9 @@ function Triage(props: {
       onAuthError: props.onAuthError,
       onDone: () => undefined,
     }),
+    next
+      ? h(LoadMore, { id: 'triage-more', page: TRIAGE_PAGE, loading: loadingMore, onClick: () => void loadMore() })
+      : null,
   );
 }
 
