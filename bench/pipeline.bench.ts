@@ -83,10 +83,10 @@ const suite: BenchSuite = async ({ quick }) => {
         '(median ~220 characters, ≤ 2,000); half with an address, a quarter of those with coordinates.',
       `Timed as deployed: bench/pipeline-probe.ts bundled by the Lambda build (bundleLambda: esbuild, ESM, minified, ` +
         `${Math.round(bytes / 1024)} kB) and run in a fresh Node ${process.version} process. Unbundled, each source file ` +
-        'is its own ES module, and the same code takes about twice as long: V8 does not inline a function imported ' +
-        'from another module, and the hot loops call small helpers across files (a loop calling a one-line hash ' +
-        'helper ran 6–8× slower imported than declared in the same module; the pipeline gap is the same under ' +
-        'Node’s own --experimental-transform-types, so it is not a tsx effect).',
+        'is its own ES module, and the same code takes about twice as long: in V8 a call to a function imported from ' +
+        'another module costs far more than one within the module, and the hot loops call small helpers across files ' +
+        '(a loop calling a one-line hash helper ran 6–8× slower imported than declared in the same module; the ' +
+        'pipeline gap is the same under Node’s own --experimental-transform-types, so it is not a tsx effect).',
       `Classifier: the one triage uses today (reason for a street-light report: ${b.classifierReason}). Median and p99 ` +
         'pool every round; reports/s is the whole loop without per-report timers, best round (load from other ' +
         'processes only ever adds time).',
