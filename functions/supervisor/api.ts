@@ -109,16 +109,20 @@ async function list(event: HttpEvent): Promise<HttpResult> {
   const targets = department ? [department] : defaultDepartments.map((d) => d.id);
   // Across every department without a state: the work in progress, one read a department (`listDepartmentOpen`).
   const found = await Promise.all(
-    targets.map(async (d) =>
-      department || state
-        ? (await service.listDepartment(d, { ...(state ? { state } : {}), limit })).cases
-        : (await service.listDepartmentOpen(d, limit)).cases,
-    ),
+    targets.map(async (d) => {
+      if (department || state) {
+        const page = await service.listDepartment(d, { ...(state ? { state } : {}), limit });
+        return { cases: page.cases, cut: Object.keys(page.more).length > 0 };
+      }
+      const open = await service.listDepartmentOpen(d, limit);
+      return { cases: open.cases, cut: open.truncated };
+    }),
   );
-  const all = found.flat();
+  const all = found.flatMap((f) => f.cases);
   const cases = all.sort(byStateThenDue).slice(0, limit);
   // More cases than shown: narrow by department and state to page through them.
-  return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)), truncated: all.length > cases.length });
+  const truncated = all.length > cases.length || found.some((f) => f.cut);
+  return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)), truncated });
 }
 
 /** States in which a department holds the case and can be chased. */

@@ -123,6 +123,8 @@ describe('Handlers: department, supervisor and citizen endpoints (in-memory port
     const stray = await call(dept, event('GET /api/dept/cases', { who: 'chengguan', query: { cursor: 'abc' } }));
     const triage = await call(sup, event('GET /api/supervisor/triage', { who: 'supervisor' }));
     const mixed = await call(sup, event('GET /api/supervisor/cases', { who: 'supervisor', query: { cursor: 'abc' } }));
+    const all = await call(sup, event('GET /api/supervisor/cases', { who: 'supervisor' }));
+    const one = await call(sup, event('GET /api/supervisor/cases', { who: 'supervisor', query: { limit: '1' } }));
     // Assess
     expect(first.status).toBe(200);
     expect(first.json.more).toEqual({});
@@ -131,6 +133,10 @@ describe('Handlers: department, supervisor and citizen endpoints (in-memory port
     expect(triage.json.more).toEqual({});
     expect(mixed.status).toBe(400);
     expect(mixed.json.error.code).toBe('CURSOR_NEEDS_STATE');
+    expect(all.json.cases.length).toBeGreaterThan(1);
+    expect(all.json.truncated).toBe(false);
+    expect(one.json.cases).toHaveLength(1);
+    expect(one.json.truncated).toBe(true);
   });
 
   it('should sign, then refuse a stale version with 409 CONFLICT', async () => {
