@@ -48,8 +48,8 @@ export const LAMBDA_BUNDLE = {
 } as const;
 
 /**
- * Packages replaced in Lambda bundles, by absolute path of the stand-in. Each stand-in keeps the exports the SDK
- * imports from the package and its documented behaviour on Lambda.
+ * Packages replaced in Lambda bundles, by absolute path of the stand-in. Each stand-in keeps the exports its
+ * importer (the SDK, mailparser) uses and their behaviour on the paths CityLoop takes; any other use throws.
  */
 export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {
   // The default chain (env, SSO, ini, process, web identity, container and instance metadata, with nested STS/SSO
@@ -57,6 +57,10 @@ export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {
   '@aws-sdk/credential-provider-node': path.join(REPO_ROOT, 'adapters', 'aws', 'env-credentials.ts'),
   // The event-stream codec: no CityLoop call streams events, and its lazy import defeats tree-shaking.
   '@smithy/core/event-streams': path.join(REPO_ROOT, 'adapters', 'aws', 'no-event-streams.ts'),
+  // mailparser's HTML-to-text converter and linkifier: `channels/email/parse.ts` switches both off
+  // (skipHtmlToText, skipTextToHtml, skipTextLinks), and they were ~180 kB and ~9 ms of the email cold start.
+  'html-to-text': path.join(REPO_ROOT, 'channels', 'email', 'stand-ins', 'html-to-text.ts'),
+  'linkify-it': path.join(REPO_ROOT, 'channels', 'email', 'stand-ins', 'linkify-it.ts'),
 };
 
 /** The SDK clients `functions/lib/runtime.ts` builds on demand; each may be left out of a bundle. */
