@@ -19,7 +19,7 @@ import { CityLoopError } from '../errors.ts';
 import { toShanghaiIso } from '../ids.ts';
 import type { Action } from '../lifecycle/actions.ts';
 import { applyAction } from '../lifecycle/machine.ts';
-import { ENDED_STATES as ENDED, OPEN_STATES } from '../lifecycle/states.ts';
+import { CASE_STATES, ENDED_STATES as ENDED, OPEN_STATES } from '../lifecycle/states.ts';
 import type { Actor, AuditRecord, TimeWindows } from '../lifecycle/types.ts';
 import type { Bus, BusEvent, CaseStore, Clock, OutboundMessage, Outbox } from '../ports.ts';
 import type { Category, Department } from '../taxonomy/types.ts';
@@ -107,9 +107,25 @@ export interface DepartmentList {
 
 /** How many of each ended state a workbench gets, newest first. */
 export const ENDED_SHOWN = 50;
-/** The first and the last name of the open states (the department index sorts by state name). */
-const OPEN_NAMES = [...OPEN_STATES].sort();
-export const OPEN_RANGE: readonly [string, string] = [OPEN_NAMES[0]!, OPEN_NAMES.at(-1)!];
+/**
+ * The open states as runs of the department index, which sorts by state name: each run is the first and the last
+ * name of open states with no ended state between them (`rejected` sorts among the open ones, and a read of one
+ * range across it would fill its pages with rejected cases).
+ */
+export const OPEN_RANGES: readonly (readonly [string, string])[] = (() => {
+  const open = new Set<string>(OPEN_STATES);
+  const runs: [string, string][] = [];
+  let run: [string, string] | undefined;
+  for (const s of [...CASE_STATES].sort()) {
+    if (!open.has(s)) run = undefined;
+    else if (run) run[1] = s;
+    else {
+      run = [s, s];
+      runs.push(run);
+    }
+  }
+  return runs;
+})();
 
 export class CaseService {
   private readonly log: ServiceLog;
@@ -173,16 +189,19 @@ export class CaseService {
   }
 
   /**
-   * The cases of a department still being worked on, in ONE read (an overview of every department: a read per state
-   * and department would be a few hundred): the index's range from the first open state's name to the last one's, the
-   * ended states that fall inside it dropped. By state, then deadline; up to `limit` (a department with more open
-   * cases than that shows the first states' ones; `truncated` says so).
+   * The cases of a department still being worked on, in one read per run of open state names (`OPEN_RANGES`: two,
+   * for an overview of every department; a read per state and department would be a few hundred). By state, then
+   * deadline; up to `limit` of each run, so a large first run (hundreds of 待签收) does not hide the second (办结反馈
+   * and 退单申请 waiting for approval). A run with more cases than were read sets `truncated`; a read stops at
+   * DynamoDB's 1 MB page too, so that the most urgent of each state come first.
    */
   async listDepartmentOpen(department: string, limit = 100): Promise<{ cases: Case[]; truncated: boolean }> {
-    const page = await this.deps.cases.listDepartmentCases(department, { statesFrom: OPEN_RANGE, limit });
+    const pages = await Promise.all(
+      OPEN_RANGES.map((range) => this.deps.cases.listDepartmentCases(department, { statesFrom: range, limit })),
+    );
     return {
-      cases: page.cases.filter((c) => c.department === department && !ENDED.has(c.state)),
-      truncated: page.cursor !== undefined,
+      cases: pages.flatMap((p) => p.cases).filter((c) => c.department === department && !ENDED.has(c.state)),
+      truncated: pages.some((p) => p.cursor !== undefined),
     };
   }
 

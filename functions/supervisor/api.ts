@@ -3,7 +3,7 @@
  * re-dispatches, reviews closures, records the follow-up call, reopens, archives, and works the manual triage queue.
  * Every route needs a supervisor credential (Cognito group `supervisors`; locally an API key).
  *
- *   GET  /api/supervisor/cases?department=&state=&limit=   cases (all departments when none is given; `truncated`
+ *   GET  /api/supervisor/cases?department=&state=&limit=   cases, up to `limit` per state (all departments when none is given; `truncated`
  *                                                           when there were more: with department AND state, a page
  *                                                           that `cursor` continues, as `more` says)
  *   GET  /api/supervisor/triage?limit=&cursor=              人工分拨 queue: cases waiting for category + department
@@ -118,8 +118,15 @@ async function list(event: HttpEvent): Promise<HttpResult> {
       return { cases: open.cases, cut: open.truncated };
     }),
   );
-  const all = found.flatMap((f) => f.cases);
-  const cases = all.sort(byStateThenDue).slice(0, limit);
+  const all = found.flatMap((f) => f.cases).sort(byStateThenDue);
+  // Up to `limit` of each state, the most urgent first: a cut over the whole list would keep the states whose names
+  // sort first (hundreds of 派单 cases) and drop the ones waiting for a supervisor (办结反馈, 退单申请).
+  const perState = new Map<string, number>();
+  const cases = all.filter((c) => {
+    const n = (perState.get(c.state) ?? 0) + 1;
+    perState.set(c.state, n);
+    return n <= limit;
+  });
   // More cases than shown: narrow by department and state to page through them.
   const truncated = all.length > cases.length || found.some((f) => f.cut);
   return json(200, { cases: cases.map((c) => caseSummary(c, departmentName)), truncated });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStore } from '#adapters/dynamo/store.ts';
 import type { Case } from '#core/case.ts';
-import { ENDED_SHOWN, OPEN_RANGE } from '#core/cases/service.ts';
+import { ENDED_SHOWN, OPEN_RANGES } from '#core/cases/service.ts';
 import { ENDED_STATES } from '#core/lifecycle/states.ts';
 import { type LocalAws, provisionLocalAws } from '#local/provision.ts';
 import { harness, triagedCase } from '../unit/cases/fakes.ts';
@@ -129,16 +129,50 @@ describe('Integration: a department workbench on the department index (dynalite)
     expect(Object.keys(more)).toEqual(['archived']);
   });
 
-  it('should give an overview of the work in progress in one read (rejected, inside the range of names, left out)', async () => {
+  it('should give an overview of the work in progress in a read per run of open states (rejected left out)', async () => {
     // Prepare
     const { service } = harness({ cases: store });
-    expect(OPEN_RANGE).toEqual(['dispatched', 'triage']);
+    expect(OPEN_RANGES).toEqual([
+      ['dispatched', 'received'],
+      ['resolved', 'triage'],
+    ]);
     // Act
     const open = await service.listDepartmentOpen(department, 100);
-    const cut = await service.listDepartmentOpen(department, 3);
-    // Assess
+    const cut = await service.listDepartmentOpen(department, 2);
+    // Assess: a full first run (3 to sign, 2 read) does not hide the second (2 in hand)
     expect(open.cases.map((c) => c.state)).toEqual(['dispatched', 'dispatched', 'dispatched', 'signed', 'signed']);
     expect(open.truncated).toBe(false);
+    expect(cut.cases.map((c) => c.state)).toEqual(['dispatched', 'dispatched', 'signed', 'signed']);
     expect(cut.truncated).toBe(true);
   });
+
+  it('should still show the 人工分拨 cases of a department with hundreds of rejected ones', async () => {
+    // Prepare: rejected sorts between received and resolved; 105 of them, then 3 waiting for manual triage
+    const { service } = harness({ cases: store });
+    for (let i = 0; i < 108; i++) {
+      const c = { ...triagedCase(`20251129${String(i + 1).padStart(6, '0')}`), department: 'centre' };
+      await store.createCase({ ...c, state: i < 105 ? 'rejected' : 'triage' });
+    }
+    // Act
+    const open = await service.listDepartmentOpen('centre', 100);
+    // Assess
+    expect(open.cases.map((c) => c.state)).toEqual(['triage', 'triage', 'triage']);
+    expect(open.truncated).toBe(false);
+  }, 60_000);
+
+  it('should show the cases waiting for approval behind more 待签收 than the limit', async () => {
+    // Prepare: 230 cases to sign, then 2 closures to review (states that sort after them)
+    const { service } = harness({ cases: store });
+    for (let i = 0; i < 232; i++) {
+      const c = { ...triagedCase(`20251130${String(i + 1).padStart(6, '0')}`), department: 'zhujian' };
+      await store.createCase({ ...c, state: i < 230 ? 'dispatched' : 'resolved' });
+    }
+    // Act
+    const open = await service.listDepartmentOpen('zhujian', 100);
+    // Assess: the 100 most urgent to sign, and both closures
+    const states = open.cases.map((c) => c.state);
+    expect(states.filter((s) => s === 'dispatched')).toHaveLength(100);
+    expect(states.filter((s) => s === 'resolved')).toHaveLength(2);
+    expect(open.truncated).toBe(true);
+  }, 60_000);
 });

@@ -118,6 +118,8 @@ describe('Handlers: department, supervisor and citizen endpoints (in-memory port
   });
 
   it('should say which states have more cases, and refuse a cursor without a state (400)', async () => {
+    // Prepare: a second case to sign
+    await store.createCase({ ...triagedCase('20251128000009', '和平路90号路灯也不亮'), announcedVersion: 1 });
     // Act
     const first = await call(dept, event('GET /api/dept/cases', { who: 'chengguan', query: { limit: '1' } }));
     const stray = await call(dept, event('GET /api/dept/cases', { who: 'chengguan', query: { cursor: 'abc' } }));
@@ -127,15 +129,19 @@ describe('Handlers: department, supervisor and citizen endpoints (in-memory port
     const one = await call(sup, event('GET /api/supervisor/cases', { who: 'supervisor', query: { limit: '1' } }));
     // Assess
     expect(first.status).toBe(200);
-    expect(first.json.more).toEqual({});
+    expect(Object.keys(first.json.more)).toEqual(['dispatched']);
     expect(stray.status).toBe(400);
     expect(stray.json.error.code).toBe('CURSOR_NEEDS_STATE');
     expect(triage.json.more).toEqual({});
     expect(mixed.status).toBe(400);
     expect(mixed.json.error.code).toBe('CURSOR_NEEDS_STATE');
-    expect(all.json.cases.length).toBeGreaterThan(1);
     expect(all.json.truncated).toBe(false);
-    expect(one.json.cases).toHaveLength(1);
+    // up to `limit` of each state: one of the two to sign, and every other state's first
+    const states = (r: typeof all) => r.json.cases.map((c: { state: string }) => c.state);
+    expect(states(all).filter((s: string) => s === 'dispatched')).toHaveLength(2);
+    expect(states(one).filter((s: string) => s === 'dispatched')).toHaveLength(1);
+    expect(new Set(states(one)).size).toBe(states(one).length);
+    expect(new Set(states(one))).toEqual(new Set(states(all)));
     expect(one.json.truncated).toBe(true);
   });
 

@@ -405,13 +405,36 @@ function Overview(props: {
   );
 }
 
+/** Cases of each state the overview reads (per department, and in all): the most urgent first. */
+const OVERVIEW_PER_STATE = 200;
+
+/** Said under a view built from an overview that did not hold every open case. */
+function TruncatedNote(props: { truncated: boolean }) {
+  return props.truncated
+    ? h(
+        Notice,
+        { kind: 'info', id: 'overview-truncated' },
+        tr(
+          `工单较多：每个状态只显示最紧急的 ${OVERVIEW_PER_STATE} 件（各部门同样）。`,
+          `Many cases: each state shows its ${OVERVIEW_PER_STATE} most urgent (per department too).`,
+        ),
+      )
+    : null;
+}
+
 function useCases(credential: Credential, onAuthError: (e: unknown) => void) {
   const [cases, setCases] = useState<CaseSummary[]>();
+  const [truncated, setTruncated] = useState(false);
   const [error, setError] = useState('');
   const load = async () => {
     try {
-      const res = await call<{ cases: CaseSummary[] }>('GET', '/api/supervisor/cases?limit=500', { credential });
+      const res = await call<{ cases: CaseSummary[]; truncated?: boolean }>(
+        'GET',
+        `/api/supervisor/cases?limit=${OVERVIEW_PER_STATE}`,
+        { credential },
+      );
       setCases(res.cases);
+      setTruncated(res.truncated === true);
       setError('');
     } catch (e) {
       onAuthError(e);
@@ -421,7 +444,7 @@ function useCases(credential: Credential, onAuthError: (e: unknown) => void) {
   useEffect(() => {
     void load();
   }, []);
-  return { cases, error, reload: load };
+  return { cases, truncated, error, reload: load };
 }
 
 async function act(
@@ -442,7 +465,7 @@ async function act(
 }
 
 function Supervise(props: { credential: Credential; onAuthError: (e: unknown) => void; now: number }) {
-  const { cases, error, reload } = useCases(props.credential, props.onAuthError);
+  const { cases, truncated, error, reload } = useCases(props.credential, props.onAuthError);
   const [chased, setChased] = useState<Record<string, string>>({});
   const [failed, setFailed] = useState('');
   const rows = (cases ?? [])
@@ -500,6 +523,7 @@ function Supervise(props: { credential: Credential; onAuthError: (e: unknown) =>
       h('button', { type: 'button', class: 'secondary small', onClick: exportCsv }, tr('导出 CSV', 'Export CSV')),
     ),
     error || failed ? h(Notice, { kind: 'error' }, error || failed) : null,
+    h(TruncatedNote, { truncated }),
     h(
       'p',
       { class: 'muted' },
@@ -1018,7 +1042,7 @@ function Approvals(props: {
   now: number;
   onAuthError: (e: unknown) => void;
 }) {
-  const { cases, error } = useCases(props.credential, props.onAuthError);
+  const { cases, truncated, error } = useCases(props.credential, props.onAuthError);
   const pick = (f: (c: CaseSummary) => boolean) => cases?.filter(f);
   const common = {
     credential: props.credential,
@@ -1031,6 +1055,7 @@ function Approvals(props: {
     'div',
     null,
     error ? h(Notice, { kind: 'error' }, error) : null,
+    h(TruncatedNote, { truncated }),
     h(CaseCards, {
       ...common,
       id: 'closures',
@@ -1056,7 +1081,7 @@ function Approvals(props: {
 }
 
 function HotSpots(props: { credential: Credential; onAuthError: (e: unknown) => void }) {
-  const { cases, error } = useCases(props.credential, props.onAuthError);
+  const { cases, truncated, error } = useCases(props.credential, props.onAuthError);
   const hot = (cases ?? [])
     .filter((c) => c.reportCount > 1)
     .sort((a, b) => b.reportCount - a.reportCount || a.caseId.localeCompare(b.caseId));
@@ -1089,6 +1114,7 @@ function HotSpots(props: { credential: Credential; onAuthError: (e: unknown) => 
       ),
     ),
     error ? h(Notice, { kind: 'error' }, error) : null,
+    h(TruncatedNote, { truncated }),
     hot.length === 0
       ? h(
           'p',
