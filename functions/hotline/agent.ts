@@ -67,7 +67,12 @@ async function getCall(event: HttpEvent, deps: HotlineDeps): Promise<HttpResult>
     record.callerPhone ? { phone: record.callerPhone } : undefined,
     deps.departmentName,
   );
-  return json(200, { call: callView(record), knownReports: history.knownReports, openCases: history.open });
+  return json(200, {
+    call: callView(record),
+    knownReports: history.knownReports,
+    knownReportsMore: history.knownReportsMore === true,
+    openCases: history.open,
+  });
 }
 
 export async function handleAgentApi(event: HttpEvent, deps: HotlineDeps): Promise<HttpResult> {

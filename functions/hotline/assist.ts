@@ -31,6 +31,8 @@ export interface AssistResult {
   title: string;
   caller: { phone?: string; from: 'telephony' | 'typed' | 'none' };
   knownReports: number;
+  /** More reports than were read: `knownReports` is a lower bound. */
+  knownReportsMore: boolean;
   openCases: CaseSummary[];
   duplicateSuggestions: DuplicateSuggestion[];
 }
@@ -114,6 +116,7 @@ export async function assistDraft(deps: HotlineDeps, body: Record<string, unknow
     title: title || deriveTitle(text),
     caller,
     knownReports: history.knownReports,
+    knownReportsMore: history.knownReportsMore === true,
     openCases: history.open,
     duplicateSuggestions,
   };

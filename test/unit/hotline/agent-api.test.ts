@@ -3,6 +3,7 @@ import { mergeCall } from '#channels/hotline/call-record.ts';
 import type { Case } from '#core/case.ts';
 import { AGENT_ROUTES, handleAgentApi } from '#functions/hotline/agent.ts';
 import { setLogSink } from '#functions/lib/log.ts';
+import { triagedCase } from '../cases/fakes.ts';
 import { agentEvent, type Fakes, fakes, someLeaf } from './fakes.ts';
 
 const CONTACT = '5ca32fbd-8f92-46af-92a5-6b0f970f0efe';
@@ -115,6 +116,41 @@ describe('Handler: GET /api/agent/calls/{contactId}', () => {
     });
     expect(res.json.knownReports).toBe(1);
     expect(res.json.openCases).toEqual([expect.objectContaining({ trackingNo: '20251127000005', state: 'received' })]);
+  });
+
+  it('should still find an older open case behind many calls about another, and say when it read only some', async () => {
+    // Prepare: case B filed first, then 30 calls about case A (催办) from the same number; both cases open
+    ringing(f);
+    const filed = (n: number, caseId: string, minute: number) =>
+      f.store.putReportIfAbsent({
+        trackingNo: `2025112700${String(n).padStart(4, '0')}` as never,
+        idemKey: `web#${n}`,
+        acceptedAt: `2025-11-27T${String(8 + Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}:00.000+08:00`,
+        caseId,
+        request: {
+          channel: 'web',
+          channelMessageId: String(n),
+          receivedAt: '2025-11-27T08:00:00+08:00',
+          citizen: { phone: '+8613800138000' },
+          title: caseId === 'B' ? '噪音' : '井盖',
+          text: '催办',
+        },
+      } as never);
+    await filed(1, 'B', 0);
+    for (let i = 0; i < 30; i++) await filed(100 + i, 'A', 10 + i);
+    for (const id of ['A', 'B']) f.store.cases.set(id, { ...triagedCase(), caseId: id, state: 'signed' } as Case);
+    // Act
+    const res = await call(f, AGENT_ROUTES.call, 'agent-001', { pathParameters: { contactId: CONTACT } });
+    // Assess
+    expect(res.json.knownReports).toBe(31);
+    expect(res.json.knownReportsMore).toBe(false);
+    expect(res.json.openCases.map((c: { caseId: string }) => c.caseId).sort()).toEqual(['A', 'B']);
+    // Act: 70 calls more, past the 100 reports a lookup reads
+    for (let i = 0; i < 70; i++) await filed(200 + i, 'A', 40 + i);
+    const later = await call(f, AGENT_ROUTES.call, 'agent-001', { pathParameters: { contactId: CONTACT } });
+    // Assess: "100+", and the 70 newest reports are all about A
+    expect(later.json.knownReports).toBe(100);
+    expect(later.json.knownReportsMore).toBe(true);
   });
 
   it('should answer 404 for an unknown contact and 400 for a malformed one', async () => {

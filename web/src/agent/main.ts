@@ -42,6 +42,7 @@ interface CallView {
 interface CallAnswer {
   call: CallView;
   knownReports: number;
+  knownReportsMore?: boolean;
   openCases: CaseSummary[];
 }
 
@@ -70,6 +71,7 @@ interface Assist {
   title: string;
   caller: { phone?: string; from: 'telephony' | 'typed' | 'none' };
   knownReports: number;
+  knownReportsMore?: boolean;
   openCases: CaseSummary[];
   duplicateSuggestions: Duplicate[];
   /** Whether the dedupe engine answered (`unavailable`: the list is empty because it could not look). */
@@ -127,7 +129,7 @@ function pct(n: number): string {
   return `${Math.round(n * 100)}%`;
 }
 
-function OpenCases(props: { cases: CaseSummary[]; known: number }) {
+function OpenCases(props: { cases: CaseSummary[]; known: number; knownMore: boolean }) {
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'open-h', id: 'open-cases' },
@@ -140,7 +142,10 @@ function OpenCases(props: { cases: CaseSummary[]; known: number }) {
       ? h(
           'p',
           { class: 'muted' },
-          tr(`该号码共反映过 ${props.known} 次`, `${props.known} earlier reports from this number`),
+          tr(
+            `该号码共反映过 ${props.known}${props.knownMore ? '+' : ''} 次`,
+            `${props.known}${props.knownMore ? '+' : ''} earlier reports from this number`,
+          ),
         )
       : null,
     props.cases.length === 0
@@ -506,6 +511,7 @@ function Console(props: StaffPageProps) {
   const suggestion = assist?.suggestion;
   const openCases = assist?.openCases ?? callInfo?.openCases ?? [];
   const known = assist?.knownReports ?? callInfo?.knownReports ?? 0;
+  const knownMore = (assist ? assist.knownReportsMore : callInfo?.knownReportsMore) === true;
 
   return h(
     'div',
@@ -866,7 +872,7 @@ function Console(props: StaffPageProps) {
             onAttach: (i) => void attach(i),
             busy,
           }),
-          h(OpenCases, { cases: openCases, known }),
+          h(OpenCases, { cases: openCases, known, knownMore }),
         ),
       ),
     ),
