@@ -69,15 +69,31 @@ function text(statusCode: number, body: string, type = 'text/plain; charset=utf-
   };
 }
 
-/** The most recent report of this citizen that is still being handled. */
+/** Reports of a WeChat user read to find their open case (every text message is a report: "谢谢" ones too). */
+const OPEN_REPORT_LOOKUP = 50;
+/** Distinct cases of those reports looked up, newest first, in parallel. */
+const OPEN_CASES_CHECKED = 10;
+
+/**
+ * The most recent report of this citizen that is still being handled: the newest reports read at once, their
+ * distinct cases looked up together (a citizen who wrote a few short messages that were answered or refused since
+ * must not have their photo filed as unattached).
+ */
 async function openReportOf(deps: PushHandlerDeps, openid: string): Promise<StoredReport | undefined> {
   const key = citizenKey({ openid });
   if (!key) return undefined;
-  for (const report of await deps.store.listReportsOfCitizen(key, 5)) {
-    const c = await deps.store.getCase(report.caseId ?? report.trackingNo);
-    if (!c || !FINISHED.has(c.state)) return report;
+  const byCase = new Map<string, StoredReport>();
+  for (const report of await deps.store.listReportsOfCitizen(key, OPEN_REPORT_LOOKUP)) {
+    const id = report.caseId ?? report.trackingNo;
+    if (!byCase.has(id)) byCase.set(id, report);
   }
-  return undefined;
+  const newest = [...byCase].slice(0, OPEN_CASES_CHECKED);
+  const cases = await Promise.all(newest.map(([id]) => deps.store.getCase(id)));
+  const open = newest.findIndex((_, i) => {
+    const c = cases[i];
+    return !c || !FINISHED.has(c.state);
+  });
+  return open < 0 ? undefined : newest[open]?.[1];
 }
 
 export async function handlePush(event: HttpEvent, deps: PushHandlerDeps): Promise<HttpResult> {

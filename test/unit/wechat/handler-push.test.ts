@@ -161,6 +161,37 @@ describe('Function: handlePush', () => {
     });
   });
 
+  it('should find the open case behind several short messages that were answered since', async () => {
+    // Prepare: a real problem (its case still open), then six "谢谢" messages, each answered directly
+    const { deps, blobs, reports } = setup();
+    await handlePush(
+      encryptedPost(message({ MsgType: 'text', Content: '小区门口井盖丢了', MsgId: '7000000000000000101' })),
+      deps,
+    );
+    reports.cases.set('20231115000001', { caseId: '20231115000001', state: 'signed' } as Case);
+    for (let i = 0; i < 6; i++) {
+      await handlePush(
+        encryptedPost(message({ MsgType: 'text', Content: '谢谢', MsgId: `700000000000000011${i}` })),
+        deps,
+      );
+      const tn = `2023111500000${i + 2}`;
+      reports.cases.set(tn, { caseId: tn, state: 'answered' } as Case);
+    }
+    const image = message({
+      MsgType: 'image',
+      PicUrl: 'https://mmbiz.qpic.cn/x/1',
+      MediaId: 'm2',
+      MsgId: '7000000000000000120',
+    });
+
+    // Act
+    const res = await handlePush(encryptedPost(image), deps);
+
+    // Assess
+    expect(decryptReply(res.body).Content).toBe('已收到补充材料，已附加到诉求 20231115000001。');
+    expect(blobs.text('attachments/wechat/20231115000001/7000000000000000120.json')).toBeDefined();
+  });
+
   it('should keep a location as pending when the citizen has no open report', async () => {
     // Prepare
     const { deps, blobs, reports } = setup();
