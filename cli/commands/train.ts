@@ -1,6 +1,7 @@
 /**
  * `cityloop train --data file.csv [--data more.csv …] [--text-column text] [--label-column label] --out model.json
- *   [--C 1] [--nb-alpha 1] [--min-df 2] [--seed N] [--max-features 40000] [--weight-bits 7] [--idf-bits 6] [--key-bits K]`
+ *   [--C 1] [--nb-alpha 1] [--class-balance 0.25] [--min-df 2] [--seed N] [--max-features 40000] [--weight-bits 7]
+ *   [--idf-bits 6] [--key-bits K]`
  * Trains the request classifier from labelled UTF-8 CSVs (read in the order given, e.g. the city's history and the
  * supervisors' corrections from `cityloop corrections`) and writes one JSON artifact. The defaults are those of the
  * shipped model (`DEFAULT_TRAIN_OPTIONS`): `--max-features 0 --weight-bits 8 --idf-bits 8 --key-bits 32` keeps every
@@ -65,6 +66,11 @@ export function trainOptionsFrom(f: Flags): TrainOptions {
   if (nbAlpha !== undefined) {
     if (nbAlpha < 0) throw new Error('--nb-alpha must be ≥ 0 (0 turns the Naive Bayes scaling off)');
     o.nbAlpha = nbAlpha;
+  }
+  const balance = num('class-balance');
+  if (balance !== undefined) {
+    if (balance < 0 || balance > 2) throw new Error('--class-balance must be from 0 (off) to 2');
+    o.classBalance = balance;
   }
   const int = (name: string, lo: number, hi: number) => {
     const v = num(name);

@@ -187,6 +187,21 @@ describe('Command: train (options)', () => {
     expect(negative).toBe(2);
     expect(err()).toContain('--nb-alpha must be ≥ 0');
   });
+  it('should train with --class-balance and refuse a value out of range', async () => {
+    // Prepare
+    writeFileSync(join(dir, 'd.csv'), csv(syntheticExamples()));
+
+    // Act
+    const ok = await trainRun(['--data', join(dir, 'd.csv'), '--out', join(dir, 'm.json'), '--class-balance', '0.5']);
+    const bad = await trainRun(['--data', join(dir, 'd.csv'), '--out', join(dir, 'n.json'), '--class-balance=-1']);
+
+    // Assess
+    expect(ok).toBe(0);
+    expect(loadModel(readFileSync(join(dir, 'm.json'), 'utf8')).artifact.training.classBalance).toBe(0.5);
+    expect(bad).toBe(2);
+    expect(err()).toContain('--class-balance must be from 0');
+  });
+
   it('should prune and quantize as the artifact-size flags say and refuse widths out of range', async () => {
     // Prepare
     writeFileSync(join(dir, 'd.csv'), csv(syntheticExamples()));

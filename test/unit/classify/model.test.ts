@@ -80,6 +80,25 @@ describe('Function: trainModel', () => {
     expect(pruned.predict('夜间施工噪音扰民').label).toBe('环境保护');
   });
 
+  it('should weigh a small label up with class balance, byte-identically, and record the setting', () => {
+    // Prepare: 交通运输 has 4 examples, the other labels 40 each
+    let kept = 0;
+    const data = syntheticExamples(40).filter((e) => e.label !== '交通运输' || kept++ < 4);
+    const text = '地铁站附近的红绿灯坏了，公交车很难开';
+
+    // Act
+    const plain = trainModel(data, { calibration: 'temperature' });
+    const balanced = trainModel(data, { calibration: 'temperature', classBalance: 0.5 });
+    const again = trainModel(data, { calibration: 'temperature', classBalance: 0.5 });
+
+    // Assess
+    const score = (a: typeof plain) => loadModel(a).probabilities(text)[a.labels.indexOf('交通运输')] as number;
+    expect(score(balanced)).toBeGreaterThan(score(plain));
+    expect(serializeModel(balanced)).toBe(serializeModel(again));
+    expect(balanced.training.classBalance).toBe(0.5);
+    expect(plain.training.classBalance).toBeUndefined();
+  });
+
   it('should refuse data with fewer than two labels', () => {
     // Assess
     expect(errorCode(() => trainModel([{ text: 'a', label: 'x' }]))).toBe('TRAIN_TOO_FEW_CLASSES');
