@@ -189,20 +189,22 @@ export class CaseService {
   }
 
   /**
-   * The cases of a department still being worked on, in one read per run of open state names (`OPEN_RANGES`: two,
-   * for an overview of every department; a read per state and department would be a few hundred). By state, then
-   * deadline; up to `limit` of each run, so a large first run (hundreds of 待签收) does not hide the second (办结反馈
-   * and 退单申请 waiting for approval). A run with more cases than were read sets `truncated`; a read stops at
-   * DynamoDB's 1 MB page too, so that the most urgent of each state come first.
+   * The cases of a department still being worked on (an overview of every department: a read per state and
+   * department would be a few hundred). First one read from the first open state's name to the last: when that holds
+   * the whole range, it is the answer (ended states inside it, `rejected`, dropped). When it does not, one read per
+   * run of open state names (`OPEN_RANGES`), up to `limit` of each: a cut over the whole range would let hundreds of
+   * 待签收 hide the 办结反馈 and 退单申请 waiting for approval, or 100 rejected cases the 人工分拨 ones. By state, then
+   * deadline (the most urgent of each state first); `truncated` when a run has more cases than were read.
    */
   async listDepartmentOpen(department: string, limit = 100): Promise<{ cases: Case[]; truncated: boolean }> {
+    const open = (c: Case) => c.department === department && !ENDED.has(c.state);
+    const whole: readonly [string, string] = [OPEN_RANGES[0]![0], OPEN_RANGES.at(-1)![1]];
+    const first = await this.deps.cases.listDepartmentCases(department, { statesFrom: whole, limit });
+    if (first.cursor === undefined) return { cases: first.cases.filter(open), truncated: false };
     const pages = await Promise.all(
       OPEN_RANGES.map((range) => this.deps.cases.listDepartmentCases(department, { statesFrom: range, limit })),
     );
-    return {
-      cases: pages.flatMap((p) => p.cases).filter((c) => c.department === department && !ENDED.has(c.state)),
-      truncated: pages.some((p) => p.cursor !== undefined),
-    };
+    return { cases: pages.flatMap((p) => p.cases).filter(open), truncated: pages.some((p) => p.cursor !== undefined) };
   }
 
   /** Applies one action; throws a CityLoopError (4xx) when it is refused or the race is lost. */
