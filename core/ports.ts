@@ -24,6 +24,12 @@ export interface StoredReport {
   relation?: 'new' | 'resubmission' | 'repeat' | 'incident';
 }
 
+/** Where a citizen's list of reports goes on: the last report read (newest first by `acceptedAt`). */
+export interface ReportCursor {
+  acceptedAt: string;
+  idemKey: string;
+}
+
 export type PutReportResult = { created: true; report: StoredReport } | { created: false; report: StoredReport };
 
 export interface ReportStore {

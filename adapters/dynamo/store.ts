@@ -24,6 +24,7 @@ import type {
   DepartmentListOptions,
   PutCaseResult,
   PutReportResult,
+  ReportCursor,
   ReportStore,
   SequenceStore,
   StoredReport,
@@ -161,15 +162,27 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
     return item ? readReport(unmarshall(item)) : undefined;
   }
 
-  async listReportsOfCitizen(key: string, limit = 20): Promise<StoredReport[]> {
+  async listReportsOfCitizen(key: string, limit = 20, after?: ReportCursor): Promise<StoredReport[]> {
+    const pk = `CIT#${key}`;
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.table,
         IndexName: 'gsi2',
         KeyConditionExpression: 'gsi2pk = :pk',
-        ExpressionAttributeValues: marshall({ ':pk': `CIT#${key}` }),
+        ExpressionAttributeValues: marshall({ ':pk': pk }),
         ScanIndexForward: false,
         Limit: limit,
+        // The partition is the caller's own citizen key: a cursor can only move within it.
+        ...(after
+          ? {
+              ExclusiveStartKey: marshall({
+                gsi2pk: pk,
+                gsi2sk: after.acceptedAt,
+                pk: reportPk(after.idemKey),
+                sk: 'RPT',
+              }),
+            }
+          : {}),
       }),
     );
     return (out.Items ?? []).map((i) => readReport(unmarshall(i)));

@@ -14,7 +14,7 @@
  * pass a few over the limit: a soft limit, on purpose (a hard one would need a counter write on every report).
  */
 import { CityLoopError } from '../errors.ts';
-import type { StoredReport } from '../ports.ts';
+import type { ReportCursor, StoredReport } from '../ports.ts';
 import { citizenKey } from '../privacy.ts';
 import { idemKeyOf } from './accept.ts';
 import type { Channel, IntakeRequest } from './schema.ts';
@@ -85,8 +85,8 @@ const wait = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 /** What the guard reads: the store's citizen index and the idempotency lookup (DynamoStore has both). */
 export interface CitizenHistory {
   getReportByIdemKey(idemKey: string): Promise<StoredReport | undefined>;
-  /** The citizen's reports, newest first (GSI2 `CIT#<citizenKey>`). */
-  listReportsOfCitizen(key: string, limit?: number): Promise<StoredReport[]>;
+  /** The citizen's reports, newest first (GSI2 `CIT#<citizenKey>`), after `after` when given. */
+  listReportsOfCitizen(key: string, limit?: number, after?: ReportCursor): Promise<StoredReport[]>;
 }
 
 /**

@@ -7,7 +7,8 @@
  *   runs one code path: send the bytes with `method` and `headers` to `uploadUrl`, then submit `storageKey`;
  * - `POST photos` the image bytes (`content-type: image/*`, ≤ 4 MiB) → `{ storageKey, contentType, size }`;
  * - `POST submit` `{ clientRequestId, text, photos?, location? (wx.getLocation, GCJ-02), ... }` → 202 tracking number;
- * - `GET mine`    the citizen's own requests with status.
+ * - `GET mine[?cursor=]` the citizen's own requests with status, 20 at a time, newest first; `next` (when present) is
+ *   the cursor of the following page.
  * Every call but login carries `Authorization: Bearer <token>`; the openid comes from the token, never the body.
  * Photo keys sit under the citizen's digest: `submit` refuses keys outside the caller's prefixes (403 FOREIGN_UPLOAD)
  * and keys with nothing (or no image) behind them (400 UPLOAD_MISSING / UPLOAD_INVALID).
@@ -42,7 +43,7 @@ import { type Accepted, acceptReport } from '#core/intake/accept.ts';
 import { enforceCitizenLimit } from '#core/intake/limits.ts';
 import { normalizeIntake } from '#core/intake/normalize.ts';
 import type { IntakeRequest } from '#core/intake/schema.ts';
-import type { BlobStore, Clock, StoredReport } from '#core/ports.ts';
+import type { BlobStore, Clock, ReportCursor, StoredReport } from '#core/ports.ts';
 import { citizenKey } from '#core/privacy.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { citizenView } from '#core/views/citizen.ts';
@@ -62,7 +63,7 @@ export interface MiniProgramDeps {
   clock: Clock;
   blobs: BlobStore;
   store: {
-    listReportsOfCitizen(key: string, limit?: number): Promise<StoredReport[]>;
+    listReportsOfCitizen(key: string, limit?: number, after?: ReportCursor): Promise<StoredReport[]>;
     getCase(caseId: string): Promise<Case | undefined>;
   };
   accept(request: IntakeRequest): Promise<Accepted>;
@@ -219,14 +220,42 @@ async function submit(event: HttpEvent, deps: MiniProgramDeps): Promise<HttpResu
   });
 }
 
+/** Requests per page of 我的诉求. */
+export const MINE_PAGE = 20;
+
+/** `?cursor=` of 我的诉求: base64url of `[acceptedAt, idemKey]` of the last request shown (a chat can file dozens). */
+function mineCursorOf(event: HttpEvent): ReportCursor | undefined {
+  const raw = event.queryStringParameters?.cursor;
+  if (raw === undefined || raw === '') return undefined;
+  const bad = () => new CityLoopError('BAD_CURSOR', '翻页参数无效，请从第一页重新读取 (cursor is not valid here)', 400);
+  if (raw.length > 400 || !/^[A-Za-z0-9_-]+$/.test(raw)) throw bad();
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length < 200)) {
+    throw bad();
+  }
+  return { acceptedAt: v[0] as string, idemKey: v[1] as string };
+}
+
 async function mine(event: HttpEvent, deps: MiniProgramDeps): Promise<HttpResult> {
   const { openid } = sessionOf(event, deps);
+  const after = mineCursorOf(event);
   const key = citizenKey({ openid });
-  const reports = key ? await deps.store.listReportsOfCitizen(key, 20) : [];
-  const requests = [];
-  for (const r of reports)
-    requests.push(citizenView(r, await deps.store.getCase(r.caseId ?? r.trackingNo), defaultDepartments));
-  return json(200, { requests });
+  // One more than a page: whether another follows.
+  const found = key ? await deps.store.listReportsOfCitizen(key, MINE_PAGE + 1, after) : [];
+  const reports = found.slice(0, MINE_PAGE);
+  const cases = await Promise.all(reports.map((r) => deps.store.getCase(r.caseId ?? r.trackingNo)));
+  const requests = reports.map((r, i) => citizenView(r, cases[i], defaultDepartments));
+  const last = reports.at(-1);
+  const next =
+    found.length > MINE_PAGE && last
+      ? Buffer.from(JSON.stringify([last.acceptedAt, last.idemKey]), 'utf8').toString('base64url')
+      : undefined;
+  return json(200, { requests, ...(next ? { next } : {}) });
 }
 
 const ACTIONS: Record<string, { method: string; run: (e: HttpEvent, d: MiniProgramDeps) => Promise<HttpResult> }> = {

@@ -3,7 +3,7 @@ import type { Case } from '#core/case.ts';
 import type { TrackingNo } from '#core/ids.ts';
 import { type Accepted, idemKeyOf } from '#core/intake/accept.ts';
 import type { IntakeRequest } from '#core/intake/schema.ts';
-import type { BlobStore, StoredReport } from '#core/ports.ts';
+import type { BlobStore, ReportCursor, StoredReport } from '#core/ports.ts';
 import { citizenKey } from '#core/privacy.ts';
 import type { HttpEvent } from '#functions/lib/http.ts';
 
@@ -36,11 +36,11 @@ export class MemoryReports {
     return { trackingNo, created: true, report };
   };
 
-  async listReportsOfCitizen(key: string, limit = 20): Promise<StoredReport[]> {
-    return this.reports
-      .filter((r) => citizenKey(r.request.citizen) === key)
-      .reverse()
-      .slice(0, limit);
+  /** Newest first, as the citizen index reads; `after`: the reports that follow that one. */
+  async listReportsOfCitizen(key: string, limit = 20, after?: ReportCursor): Promise<StoredReport[]> {
+    const mine = this.reports.filter((r) => citizenKey(r.request.citizen) === key).reverse();
+    const from = after ? mine.findIndex((r) => r.idemKey === after.idemKey) + 1 : 0;
+    return mine.slice(from, from + limit);
   }
 
   async getCase(caseId: string): Promise<Case | undefined> {

@@ -100,6 +100,46 @@ describe('Function: handleMiniProgram', () => {
     expect(e.code).toBe('INVALID_LOGIN_CODE');
   });
 
+  it('should list mine 20 at a time, newest first, with the cursor of the next page', async () => {
+    // Prepare: 25 requests (a citizen who chats files many)
+    const { deps } = setup();
+    const token = await login(deps, 'code-a');
+    for (let i = 1; i <= 25; i++) {
+      const body = { clientRequestId: `req-${String(i).padStart(7, '0')}`, text: `第${i}条 小区门口井盖缺失` };
+      await handleMiniProgram(
+        httpEvent('POST', `${BASE}/submit`, { body: JSON.stringify(body), headers: jsonHeaders(token) }),
+        deps,
+      );
+    }
+    const page = async (cursor?: string) =>
+      JSON.parse(
+        (
+          await handleMiniProgram(
+            httpEvent('GET', `${BASE}/mine`, { headers: jsonHeaders(token), ...(cursor ? { query: { cursor } } : {}) }),
+            deps,
+          )
+        ).body ?? '{}',
+      );
+
+    // Act
+    const first = await page();
+    const second = await page(first.next);
+    const forged = await rejection(
+      handleMiniProgram(
+        httpEvent('GET', `${BASE}/mine`, { headers: jsonHeaders(token), query: { cursor: 'e30' } }),
+        deps,
+      ),
+    );
+
+    // Assess
+    const tns = (p: { requests: { trackingNo: string }[] }) => p.requests.map((r) => r.trackingNo);
+    expect(tns(first)).toEqual(Array.from({ length: 20 }, (_, i) => `20231115${String(25 - i).padStart(6, '0')}`));
+    expect(tns(second)).toEqual(Array.from({ length: 5 }, (_, i) => `20231115${String(5 - i).padStart(6, '0')}`));
+    expect(typeof first.next).toBe('string');
+    expect(second.next).toBeUndefined();
+    expect(forged.code).toBe('BAD_CURSOR');
+  });
+
   it('should take a photo, a submission and list it under mine (login → photos → submit → mine)', async () => {
     // Prepare
     const { deps, reports } = setup();
