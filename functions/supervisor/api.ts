@@ -120,12 +120,13 @@ async function list(event: HttpEvent): Promise<HttpResult> {
   );
   const all = found.flatMap((f) => f.cases).sort(byStateThenDue);
   // Up to `limit` of each state, the most urgent first: a cut over the whole list would keep the states whose names
-  // sort first (hundreds of 派单 cases) and drop the ones waiting for a supervisor (办结反馈, 退单申请).
+  // sort first (hundreds of 派单 cases) and drop the ones waiting for a supervisor (办结反馈, 退单申请). A case with a
+  // request waiting for a supervisor (延期申请 on a case in hand) is kept whatever its rank.
   const perState = new Map<string, number>();
   const cases = all.filter((c) => {
     const n = (perState.get(c.state) ?? 0) + 1;
     perState.set(c.state, n);
-    return n <= limit;
+    return n <= limit || c.pending != null;
   });
   // More cases than shown: narrow by department and state to page through them.
   const truncated = all.length > cases.length || found.some((f) => f.cut);

@@ -145,6 +145,33 @@ describe('Handlers: department, supervisor and citizen endpoints (in-memory port
     expect(one.json.truncated).toBe(true);
   });
 
+  it('should keep a case with an extension request in the overview whatever its rank in its state', async () => {
+    // Prepare: two cases in hand in two departments; the later deadline one asks for more time
+    const inHand = (tn: string, department: string, due: string, pending: unknown) =>
+      store.createCase({
+        ...triagedCase(tn, '路灯不亮'),
+        department,
+        state: 'signed',
+        deadlines: { ...triagedCase(tn).deadlines, resolveDue: due },
+        pending,
+        announcedVersion: 1,
+      } as never);
+    await inHand('20251128000011', 'chengguan', '2025-12-01T18:00:00+08:00', null);
+    await inHand('20251128000012', 'zhujian', '2025-12-20T18:00:00+08:00', {
+      kind: 'extension',
+      reason: '等待物资',
+      newDueAt: '2025-12-30T18:00:00+08:00',
+      requestedAt: '2025-11-29T10:00:00+08:00',
+      requestedBy: { role: 'department', id: 'zj' },
+    });
+    // Act
+    const res = await call(sup, event('GET /api/supervisor/cases', { who: 'supervisor', query: { limit: '1' } }));
+    // Assess
+    const signed = res.json.cases.filter((c: { state: string }) => c.state === 'signed');
+    expect(signed.map((c: { caseId: string }) => c.caseId)).toEqual(['20251128000011', '20251128000012']);
+    expect(signed[1].pending).toBe('extension');
+  });
+
   it('should sign, then refuse a stale version with 409 CONFLICT', async () => {
     // Act
     const signed = await call(
