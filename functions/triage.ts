@@ -35,9 +35,10 @@ export async function triageHandler(event: SQSEvent): Promise<SQSBatchResponse> 
     }
   }
   const created: Case[] = [];
+  const replayed: Case[] = [];
   const results = await triageBatch(
     {
-      cases: recordingCreations(rt.store, created),
+      cases: recordingCreations(rt.store, created, replayed),
       bus: rt.bus,
       context: () => triageContext(rt.clock.now()),
       departmentName,
@@ -49,15 +50,18 @@ export async function triageHandler(event: SQSEvent): Promise<SQSBatchResponse> 
   // 考核评价: each new case counts once (受理, and the deadlines it falls due on); the cases are durable already. The
   // batch's new cases are added together: one update per aggregate item, whatever the number of cases on it. The
   // citizens hear that their requests were dispatched at the same time (best effort: never fails the batch). Neither
-  // waits for the other, nor one notice for the next: one round trip for the batch instead of one per case.
+  // waits for the other, nor one notice for the next: one round trip for the batch instead of one per case. Cases a
+  // redelivered batch found as they were created are counted again under the same tokens: only what an interrupted
+  // first attempt missed is added.
+  const counted = [...created, ...replayed];
   const metrics =
-    created.length > 0
+    counted.length > 0
       ? rt.store
           .addTransitionsToAggregates(
-            created.map((c) => ({ deltas: caseTransitionDeltas(null, c), token: metricsToken(null, c) })),
+            counted.map((c) => ({ deltas: caseTransitionDeltas(null, c), token: metricsToken(null, c) })),
           )
           .catch((e: Error) =>
-            log.error('case metrics not recorded', { caseIds: created.map((c) => c.caseId), error: e.message }),
+            log.error('case metrics not recorded', { caseIds: counted.map((c) => c.caseId), error: e.message }),
           )
       : undefined;
   await Promise.all([metrics, ...created.map((c) => notifyCaseOpened(c))]);

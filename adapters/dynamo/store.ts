@@ -32,7 +32,13 @@ import type {
 import { citizenKey } from '#core/privacy.ts';
 import type { AggregateSink } from '#core/sla/case-metrics.ts';
 import { caseDueKey, dueShardPk } from '#core/sla/due-key.ts';
-import { type AggregateDelta, type AggregateRecord, COUNTER_NAMES, DIMENSIONS } from '#core/sla/metrics.ts';
+import {
+  type AggregateDelta,
+  type AggregateKey,
+  type AggregateRecord,
+  COUNTER_NAMES,
+  DIMENSIONS,
+} from '#core/sla/metrics.ts';
 import type { DueCursor, DuePage } from '#core/sla/sweep-task.ts';
 
 const reportPk = (idemKey: string) => `RPT#${idemKey}`;
@@ -461,6 +467,54 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
           Key: marshall({ pk: aggregatePk(d.key.day), sk: aggregateSk(d.key.day, d.id) }),
           UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}`,
           ...(conditions.length ? { ConditionExpression: conditions.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      return false;
+    }
+  }
+
+  /**
+   * Sets counters of one aggregate item to what a recount says (`cityloop verify --metrics --repair`): ONE UpdateItem
+   * that ADDs each difference, on the condition that every counter still holds the value the recount compared with
+   * (an item a live transition changed meanwhile is left alone: false, recount again). No token: a correction is not
+   * a transition.
+   */
+  async correctAggregate(
+    id: string,
+    key: AggregateKey,
+    counters: Readonly<Partial<Record<string, { expected: number; stored: number }>>>,
+  ): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const set: string[] = [];
+    const add: string[] = [];
+    const conditions: string[] = [];
+    for (const [i, f] of (['day', ...DIMENSIONS] as const).entries()) {
+      names[`#k${i}`] = f;
+      values[`:k${i}`] = key[f];
+      set.push(`#k${i} = :k${i}`);
+    }
+    for (const [i, [name, c]] of Object.entries(counters).entries()) {
+      if (!c || c.expected === c.stored) continue;
+      names[`#c${i}`] = name;
+      values[`:d${i}`] = c.expected - c.stored;
+      values[`:s${i}`] = c.stored;
+      add.push(`#c${i} :d${i}`);
+      conditions.push(c.stored === 0 ? `(attribute_not_exists(#c${i}) OR #c${i} = :s${i})` : `#c${i} = :s${i}`);
+    }
+    if (add.length === 0) return true;
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: aggregatePk(key.day), sk: aggregateSk(key.day, id) }),
+          UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values),
         }),

@@ -20,6 +20,13 @@
  *
  * `--repair`: re-queues reports without a case older than the grace period to the intake queue (triage is
  * idempotent), and re-announces overdue owed versions (consumers drop repeats by eventId). Run verify again after.
+ *
+ * `--metrics`: 考核数据对账. Recounts the daily aggregates (办结率, 按时办结率, 当日清, satisfaction …) from the cases
+ * read by the same Scan (core/sla/recount.ts) and compares them with the stored ones (one Query per month of the days
+ * the cases count on). Aggregates are best effort, so an update lost after the SDK's retries shows here as
+ * AGGREGATE_MISMATCH. Items a case changed within the grace period counts on are not compared. With `--repair`, each
+ * mismatched item is set to the recount in one conditional UpdateItem (skipped when a live transition changed it
+ * meanwhile: run again).
  */
 import {
   ConditionalCheckFailedException,
@@ -29,7 +36,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DynamoStore } from '#adapters/dynamo/store.ts';
 import { sqsClientConfig } from '#adapters/sqs/queue.ts';
+import type { IsoDate } from '#core/calendar/shanghai-time.ts';
 import type { Case } from '#core/case.ts';
 import { INTAKE_QUEUE, type IntakeMessage } from '#core/intake/accept.ts';
 import type { StoredReport } from '#core/ports.ts';
@@ -42,6 +51,8 @@ import {
   type ReportFacts,
   reconcile,
 } from '#core/reconcile.ts';
+import { type AggregateRecord, aggregateId } from '#core/sla/metrics.ts';
+import { type AggregateMismatch, compareAggregates, type Recount, recountAggregates } from '#core/sla/recount.ts';
 import { owedEvents } from '#core/sla/sweep-task.ts';
 import { defaultDepartments, departmentName } from '#core/taxonomy/defaults.ts';
 import { buildTopology, queueEnvName } from '#core/topology.ts';
@@ -51,7 +62,7 @@ import { localStackInfo, useLocalStack } from '../lib/stack.ts';
 export const summary = '对账 verify: every accepted report ends on exactly one case, announced; exit 1 on a violation';
 
 const USAGE = `用法 usage:
-  cityloop verify [--grace minutes (15)] [--json] [--queues] [--peek N (50)] [--repair]
+  cityloop verify [--grace minutes (15)] [--json] [--queues] [--peek N (50)] [--metrics] [--repair]
                   [--table T] [--segments N (4)]
   Local stack by default; AWS with --table (or TABLE_NAME), QUEUE_URL_<ID> and EVENT_BUS_NAME env.`;
 
@@ -102,7 +113,13 @@ export function caseFactsOf(item: Record<string, unknown>): CaseFacts | undefine
 }
 
 /** Reads every report and case item: a paginated Scan in `segments` parallel segments. */
-export async function scanStore(db: DynamoDBClient, table: string, segments = 4): Promise<StoreSnapshot> {
+export async function scanStore(
+  db: DynamoDBClient,
+  table: string,
+  segments = 4,
+  /** Called with every readable case document (`--metrics` recounts from them). */
+  onCase?: (c: Case) => void,
+): Promise<StoreSnapshot> {
   const reports: ReportFacts[] = [];
   const cases: CaseFacts[] = [];
   let scanned = 0;
@@ -140,8 +157,10 @@ export async function scanStore(db: DynamoDBClient, table: string, segments = 4)
           else unreadable.push(String(item.pk));
         } else if (item.sk === 'CASE' && String(item.pk).startsWith('CASE#')) {
           const c = caseFactsOf(item);
-          if (c) cases.push(c);
-          else unreadable.push(String(item.pk));
+          if (c) {
+            cases.push(c);
+            if (onCase) onCase(JSON.parse(String(item.doc)) as Case);
+          } else unreadable.push(String(item.pk));
         }
       }
       start = page.LastEvaluatedKey;
@@ -310,12 +329,45 @@ async function repair(target: Target, rec: Reconciliation, snapshot: StoreSnapsh
   return done;
 }
 
+interface MetricsCheck {
+  cases: number;
+  items: number;
+  unsettled: number;
+  mismatches: AggregateMismatch[];
+}
+
+/** The stored aggregates of every day the recount counts on (a Query per month), compared with it. */
+async function checkMetrics(db: DynamoDBClient, table: string, recount: Recount): Promise<MetricsCheck> {
+  const days = [...recount.expected.values()].map((r) => r.day).sort();
+  const stored = new Map<string, AggregateRecord>();
+  if (days.length > 0) {
+    const store = new DynamoStore(db, table);
+    for (const r of await store.listAggregates(days[0] as IsoDate, days.at(-1) as IsoDate)) {
+      stored.set(aggregateId(r), r);
+    }
+  }
+  return {
+    cases: recount.cases,
+    items: new Set([...recount.expected.keys(), ...stored.keys()]).size,
+    unsettled: recount.unsettled.size,
+    mismatches: compareAggregates(recount, stored),
+  };
+}
+
+function mismatchLine(m: AggregateMismatch): string {
+  const where = [m.key.department, m.key.category, m.key.street, m.key.channel].join('/');
+  const what = Object.entries(m.counters)
+    .map(([name, c]) => `${name} 存 stored ${c?.stored} ≠ 应 recount ${c?.expected}`)
+    .join('，');
+  return `✗ AGGREGATE_MISMATCH ${m.key.day} ${where}: ${what}`;
+}
+
 export async function run(args: string[]): Promise<number> {
   let p: ReturnType<typeof parseArgs>;
   try {
     p = parseArgs(args, {
       values: ['grace', 'peek', 'table', 'segments'],
-      booleans: ['json', 'queues', 'repair'],
+      booleans: ['json', 'queues', 'repair', 'metrics'],
     });
     if (p.positionals.length > 0) throw new UsageError(`unexpected argument ${p.positionals[0]}`);
   } catch (e) {
@@ -330,12 +382,37 @@ export async function run(args: string[]): Promise<number> {
     const asJson = p.flags.json === true;
     const target = resolveTarget(str(p, 'table'));
     const db = new DynamoDBClient({ maxAttempts: 8 });
-    const snapshot = await scanStore(db, target.table, segments);
-    const rec = reconcile(snapshot.reports, snapshot.cases, { now: new Date(), graceMinutes: grace });
+    const now = new Date();
+    const wantMetrics = p.flags.metrics === true;
+    const casesForMetrics: Case[] = [];
+    const snapshot = await scanStore(
+      db,
+      target.table,
+      segments,
+      wantMetrics ? (c) => casesForMetrics.push(c) : undefined,
+    );
+    const rec = reconcile(snapshot.reports, snapshot.cases, { now, graceMinutes: grace });
     const queues = p.flags.queues === true ? await checkDepartmentQueues(target, snapshot.cases, peek) : undefined;
     const repaired = p.flags.repair === true ? await repair(target, rec, snapshot) : [];
+    let metrics: MetricsCheck | undefined;
+    if (wantMetrics) {
+      const since = now.getTime() - grace * 60_000;
+      const recount = recountAggregates(casesForMetrics, {
+        unsettled: (c) => !(Date.parse(c.updatedAt) <= since),
+      });
+      metrics = await checkMetrics(db, target.table, recount);
+      if (p.flags.repair === true && metrics.mismatches.length > 0) {
+        const store = new DynamoStore(db, target.table);
+        const left: AggregateMismatch[] = [];
+        for (const m of metrics.mismatches) {
+          if (await store.correctAggregate(m.id, m.key, m.counters)) repaired.push(`recounted ${m.id}`);
+          else left.push(m);
+        }
+        metrics.mismatches = left;
+      }
+    }
     const misrouted = queues?.misrouted.length ?? 0;
-    const failed = rec.violations.length + misrouted;
+    const failed = rec.violations.length + misrouted + (metrics?.mismatches.length ?? 0);
     if (asJson) {
       process.stdout.write(
         `${JSON.stringify({
@@ -359,6 +436,7 @@ export async function run(args: string[]): Promise<number> {
                 },
               }
             : {}),
+          ...(metrics ? { metrics } : {}),
           ...(repaired.length ? { repaired } : {}),
         })}\n`,
       );
@@ -374,13 +452,17 @@ export async function run(args: string[]): Promise<number> {
           `… 待通知 owed ${o.caseId} v${o.version} (announced ${o.announcedVersion}) since ${o.updatedAt}\n`,
         );
       }
+      for (const m of metrics?.mismatches ?? []) process.stdout.write(`${mismatchLine(m)}\n`);
       for (const r of repaired) process.stdout.write(`↻ ${r}\n`);
       const q = queues
         ? `；队列 peeked ${queues.peeked}, 错投 misrouted ${misrouted}, 已改派 stale ${queues.stale.length}, 重复投递 repeats ${queues.repeats}${queues.missing.length ? `, no URL for ${queues.missing.join(' ')}` : ''}`
         : '';
+      const mq = metrics
+        ? `；考核数据 aggregates ${metrics.items} items from ${metrics.cases} cases, 不符 mismatched ${metrics.mismatches.length}, 未结 unsettled ${metrics.unsettled}`
+        : '';
       process.stdout.write(
         `${failed === 0 ? '✓' : '✗'} 诉求 reports ${rec.reports}，工单 cases ${rec.cases}，已落实 settled ${rec.settled}，` +
-          `待分拨 pending ${rec.pending.length}，待通知 owed ${rec.owed.length}，违规 violations ${failed}${q} ` +
+          `待分拨 pending ${rec.pending.length}，待通知 owed ${rec.owed.length}，违规 violations ${failed}${q}${mq} ` +
           `(table ${target.table}, ${snapshot.scanned} items scanned, grace ${grace} min)\n`,
       );
     }

@@ -118,13 +118,20 @@ export async function recordCaseMetrics(
 
 /**
  * A CaseStore that remembers the cases it created (triage's `createCase` returns only `created`), so the caller can
- * count them once the batch is written.
+ * count them once the batch is written. With `replayed`, also the cases a redelivered batch found already written and
+ * still as they were created (same version): the first attempt may have stopped between the case write and its
+ * counts (a crash, a timeout), and counting them again under the same token (`<caseId>@<version>`) adds only what is
+ * missing. A case that moved on since is not in it: its creation snapshot is gone (`cityloop verify --metrics`
+ * recounts such items).
  */
-export function recordingCreations(store: CaseStore, created: Case[]): CaseStore {
+export function recordingCreations(store: CaseStore, created: Case[], replayed?: Case[]): CaseStore {
   return {
     createCase: async (c: Case): Promise<PutCaseResult> => {
       const r = await store.createCase(c);
       if (r.created) created.push(c);
+      else if (replayed && r.existing.version === c.version && r.existing.caseId === c.caseId) {
+        replayed.push(r.existing);
+      }
       return r;
     },
     getCase: (id) => store.getCase(id),

@@ -361,7 +361,7 @@ describe('Local stack: fault injection', { timeout: 90_000 }, () => {
     });
     expect(a.misplaced.filter((p) => p.queues.length === 0 || p.queues.some((q) => q !== p.expected))).toEqual([]);
     // The operator's reconciliation agrees.
-    const verified = await cityloop(['verify', '--grace', '0'], { CITYLOOP_DATA_DIR: dataDir });
+    const verified = await cityloop(['verify', '--grace', '0', '--metrics'], { CITYLOOP_DATA_DIR: dataDir });
     expect(verified.stdout).toMatch(/^✓ /m);
     expect(verified.code).toBe(0);
   });

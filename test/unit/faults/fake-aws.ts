@@ -6,7 +6,7 @@
  * visibility timeout, maxReceiveCount → DLQ. aws-sdk-client-mock replaces `send`, so the SDK's own retries are
  * bypassed: every injected fault reaches our code (a harsher world than AWS, where throttles are retried first).
  *
- * Expressions: a small evaluator for the condition/key/filter grammar (comparisons, AND/OR/NOT, parentheses,
+ * Expressions: a small evaluator for the condition/key/filter grammar (comparisons, BETWEEN, AND/OR/NOT, parentheses,
  * attribute_exists, attribute_not_exists, begins_with, contains) and update expressions (SET a = v, ADD a n, REMOVE a).
  */
 import {
@@ -121,6 +121,11 @@ function parseCondition(expr: string): Node {
     }
     const a = operand();
     const op = take();
+    if (op.toUpperCase() === 'BETWEEN') {
+      const lo = operand();
+      take('AND');
+      return { k: 'and', a: { k: 'cmp', op: '>=', a, b: lo }, b: { k: 'cmp', op: '<=', a, b: operand() } };
+    }
     if (!['=', '<>', '<', '<=', '>', '>='].includes(op)) throw new Error(`fake DynamoDB: operator ${op} in "${expr}"`);
     return { k: 'cmp', op, a, b: operand() };
   };

@@ -195,6 +195,31 @@ describe('Command: cityloop verify and cityloop dlq (over the in-memory AWS)', (
     expect(w.ddb.itemsOf('CASE#').map((x) => x.pk)).toContain(c!.pk);
   });
 
+  it('should recount the daily aggregates from the cases with --metrics, name each difference and repair it', async () => {
+    // Assess: what triage counted agrees with a recount
+    const clean = await runCli(verify, ['--table', TABLE, '--grace', '0', '--metrics', '--json']);
+    expect(clean.code).toBe(0);
+    const summary = JSON.parse(clean.stdout);
+    expect(summary.metrics).toMatchObject({ cases: summary.cases, mismatches: [], unsettled: 0 });
+    expect(summary.metrics.items).toBeGreaterThan(0);
+    // Prepare: one item counted two reports too many (a double count), another lost altogether
+    const [inflated, lost] = w.ddb.itemsOf('AGGMON#');
+    const was = Number(inflated!.received ?? 0);
+    inflated!.received = was + 2;
+    w.ddb.items.delete(`${lost!.pk}\u0000${lost!.sk}`);
+    // Act
+    const found = await runCli(verify, ['--table', TABLE, '--grace', '0', '--metrics']);
+    const repaired = await runCli(verify, ['--table', TABLE, '--grace', '0', '--metrics', '--repair']);
+    const after = await runCli(verify, ['--table', TABLE, '--grace', '0', '--metrics']);
+    // Assess
+    expect(found.code).toBe(1);
+    expect(found.stdout).toContain(`received 存 stored ${was + 2} ≠ 应 recount ${was}`);
+    expect(found.stdout.match(/AGGREGATE_MISMATCH/g)).toHaveLength(2);
+    expect(repaired.stdout.match(/↻ recounted /g)).toHaveLength(2);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/不符 mismatched 0/);
+  });
+
   it('should flag an event in another department’s queue with --queues', async () => {
     // Prepare: a Case.Dispatched addressed to zhujian, sitting in chengguan's queue.
     const [c] = w.ddb.itemsOf('CASE#');

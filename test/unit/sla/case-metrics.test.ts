@@ -11,6 +11,7 @@ import {
 } from '#core/sla/case-metrics.ts';
 import { triageDeadlines } from '#core/sla/case-sla.ts';
 import { type AggregateDelta, type AggregateRecord, applyDeltas, summarize } from '#core/sla/metrics.ts';
+import { compareAggregates, recountAggregates } from '#core/sla/recount.ts';
 import { dept, makeCase, step, supervisor } from './case-fixtures.ts';
 
 const ctx = defaultMetricsContext();
@@ -268,5 +269,78 @@ describe('Function: recordCaseMetrics', () => {
     // Assess
     expect(created).toHaveLength(1);
     expect(await wrapped.getCase('20251103000001')).toBeDefined();
+  });
+
+  it('should hand back a redelivered case still as created, to count again under its token, and not one moved on', async () => {
+    // Prepare: one case written by a first attempt that stopped before its counts, one signed since
+    const asCreated = makeCase({ caseId: 'R1', trackingNo: 'R1' });
+    const movedOn = { ...makeCase({ caseId: 'R2', trackingNo: 'R2' }), version: 2 };
+    const stored = new Map<string, Case>([
+      ['R1', asCreated],
+      ['R2', movedOn],
+    ]);
+    const store = {
+      createCase: async (c: Case) => ({ created: false as const, existing: stored.get(c.caseId) as Case }),
+      getCase: async (id: string) => stored.get(id),
+      replaceCase: async () => true,
+      markAnnounced: async () => undefined,
+      listDepartmentCases: async () => ({ cases: [] }),
+    };
+    const created: Case[] = [];
+    const replayed: Case[] = [];
+    const wrapped = recordingCreations(store, created, replayed);
+    // Act
+    await wrapped.createCase(makeCase({ caseId: 'R1', trackingNo: 'R1' }));
+    await wrapped.createCase(makeCase({ caseId: 'R2', trackingNo: 'R2' }));
+    // Assess
+    expect(created).toEqual([]);
+    expect(replayed.map((c) => c.caseId)).toEqual(['R1']);
+    expect(metricsToken(null, replayed[0]!)).toBe(`R1@${asCreated.version}`);
+  });
+});
+
+describe('Function: recountAggregates and compareAggregates', () => {
+  const storedOf = (aggs: Record<string, AggregateRecord>) =>
+    new Map(Object.entries(aggs).map(([id, r]) => [id, { ...r }]));
+
+  it('should find nothing to say when every transition was counted once', () => {
+    // Prepare
+    const { aggs, finals } = november();
+    // Act
+    const recount = recountAggregates(finals, { ctx });
+    // Assess
+    expect(recount.cases).toBe(5);
+    expect(compareAggregates(recount, storedOf(aggs))).toEqual([]);
+  });
+
+  it('should name a counter counted twice and an item lost, with both values', () => {
+    // Prepare
+    const { aggs, finals } = november();
+    const stored = storedOf(aggs);
+    const ids = [...stored.keys()].filter((id) => (stored.get(id)?.received ?? 0) > 0).sort();
+    const [doubled, lost] = ids as [string, string];
+    const was = stored.get(doubled)!.received;
+    stored.get(doubled)!.received = was + 1;
+    const lostReceived = stored.get(lost)!.received;
+    stored.delete(lost);
+    // Act
+    const found = compareAggregates(recountAggregates(finals, { ctx }), stored);
+    // Assess
+    expect(found.map((m) => m.id)).toEqual([doubled, lost].sort());
+    expect(found.find((m) => m.id === doubled)?.counters.received).toEqual({ expected: was, stored: was + 1 });
+    expect(found.find((m) => m.id === lost)?.counters.received).toEqual({ expected: lostReceived, stored: 0 });
+  });
+
+  it('should leave out the items of a case changed within the grace period', () => {
+    // Prepare: every item of case A counted wrong
+    const { aggs, finals } = november();
+    const stored = storedOf(aggs);
+    const recount = recountAggregates(finals, { ctx, unsettled: (c) => c.caseId === 'A' });
+    for (const id of recount.unsettled) if (stored.has(id)) stored.get(id)!.received += 5;
+    // Act
+    const found = compareAggregates(recount, stored);
+    // Assess
+    expect(recount.unsettled.size).toBeGreaterThan(0);
+    expect(found).toEqual([]);
   });
 });
