@@ -52,22 +52,33 @@ export async function triageHandler(event: SQSEvent): Promise<SQSBatchResponse> 
   // citizens hear that their requests were dispatched at the same time (best effort: never fails the batch). Neither
   // waits for the other, nor one notice for the next: one round trip for the batch instead of one per case. Cases a
   // redelivered batch found as they were created are counted again under the same tokens: only what an interrupted
-  // first attempt missed is added.
+  // first attempt missed is added. So when the counts fail (after the SDK's retries), the reports of those cases are
+  // handed back to SQS: their redelivery finds the cases written and counts them then.
   const counted = [...created, ...replayed];
+  let uncounted = new Set<string>();
   const metrics =
     counted.length > 0
       ? rt.store
           .addTransitionsToAggregates(
             counted.map((c) => ({ deltas: caseTransitionDeltas(null, c), token: metricsToken(null, c) })),
           )
-          .catch((e: Error) =>
-            log.error('case metrics not recorded', { caseIds: counted.map((c) => c.caseId), error: e.message }),
+          .then(
+            () => undefined,
+            (e: Error) => {
+              uncounted = new Set(counted.map((c) => c.caseId));
+              log.error('case metrics not recorded: the reports come back to count them', {
+                caseIds: [...uncounted],
+                error: e.message,
+              });
+            },
           )
       : undefined;
   await Promise.all([metrics, ...created.map((c) => notifyCaseOpened(c))]);
   results.forEach((res, i) => {
     const item = reports[i]!;
-    if (res.status === 'fulfilled') {
+    if (res.status === 'fulfilled' && uncounted.has(res.value.caseId)) {
+      failures.push({ itemIdentifier: item.messageId });
+    } else if (res.status === 'fulfilled') {
       log.info('triaged', { ...res.value });
     } else {
       log.error('triage failed', { trackingNo: item.report.trackingNo, ...failureFields(res.reason) });

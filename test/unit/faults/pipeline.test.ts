@@ -52,6 +52,9 @@ async function assertClosedLoop(w: World, expectedGroups?: string[][]) {
   if (expectedGroups) expect(groupsOf(w, rec)).toEqual(expectedGroups);
   for (const p of placements)
     expect({ caseId: p.caseId, queues: p.queues }).toEqual({ caseId: p.caseId, queues: [p.expected] });
+  // 考核数据: the daily aggregates hold exactly what a recount of the cases gives (nothing lost, nothing twice).
+  const recount = await runCli(verify, ['--table', TABLE, '--grace', '0', '--metrics', '--json']);
+  expect(JSON.parse(recount.stdout).metrics.mismatches).toEqual([]);
   return { rec, placements };
 }
 
