@@ -473,6 +473,9 @@ function Workbench(props: StaffPageProps) {
                   onDone: (c, msg) => {
                     setDetail(c);
                     setMessage(`${c.trackingNo} ${msg}`);
+                    // The case moved to another state: pages loaded by hand may hold it as it was.
+                    setExtra([]);
+                    setAfter({});
                     void loadList();
                   },
                   onError: (e) => {
