@@ -23,8 +23,9 @@
  *
  * `--metrics`: 考核数据对账. Recounts the daily aggregates (办结率, 按时办结率, 当日清, satisfaction …) from the cases
  * read by the same Scan (core/sla/recount.ts) and compares them with the stored ones (one Query per month of the days
- * the cases count on). Aggregates are best effort, so an update lost after the SDK's retries shows here as
- * AGGREGATE_MISMATCH. Items a case changed within the grace period counts on are not compared. With `--repair`, each
+ * the cases count on). A count that was never applied (a department's step whose count failed, see
+ * docs/reliability.md) shows here as AGGREGATE_MISMATCH. Items a case changed within the grace period counts on are
+ * not compared. With `--repair`, each
  * mismatched item is set to the recount in one conditional UpdateItem (skipped when a live transition changed it
  * meanwhile: run again).
  */

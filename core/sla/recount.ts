@@ -1,8 +1,8 @@
 /**
  * 考核数据对账: the daily aggregates recounted from the cases themselves, against the stored ones (`cityloop verify
- * --metrics`). Aggregates are ADDed after each case write and are best effort: a batch whose aggregate update still
- * fails after the SDK's retries loses its counts (a log line says so). Counting every case from scratch, as if each
- * were created as it stands now, gives what every aggregate item must hold; the difference is what was lost (or
+ * --metrics`). Aggregates are ADDed after each case write: triage hands a batch back when its counts fail, but a
+ * department's step whose count fails is not counted (docs/reliability.md). Counting every case from scratch, as if
+ * each were created as it stands now, gives what every aggregate item must hold; the difference is what was lost (or
  * counted twice).
  *
  * A case changed within the grace period may have its aggregate update still in flight: the items its current view
