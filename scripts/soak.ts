@@ -9,7 +9,7 @@
  *    the write, PutEvents partial failures), triage runs that crash after the case write, double submissions, and a
  *    restart of the whole stack on the same data folder halfway. Then the faults stop, the intake DLQ is redriven
  *    (`cityloop dlq redrive`), triage drains (bounded), and the store and queues are audited with the same counting
- *    as `cityloop verify`.
+ *    as `cityloop verify`, the daily aggregates against a recount of the cases (`cityloop verify --metrics`).
  *
  * Options: --reports N (2000) --seconds S (60) --concurrency C (16) --fuzz-runs N (1500) --fault-runs N (60)
  *          --fault-rate R (0.04: DynamoDB, per call and per kind) --bus-fault-rate R (0.1: PutEvents and triage
@@ -26,6 +26,7 @@ import { setLogSink } from '#functions/lib/log.ts';
 import { getRuntime, resetAwsClients, setRuntime } from '#functions/lib/runtime.ts';
 import { type LocalStack, ROOT, startLocalStack } from '#local/stack.ts';
 import { run as dlq } from '../cli/commands/dlq.ts';
+import { run as verify } from '../cli/commands/verify.ts';
 import { type FaultProxy, type ProxyFault, startFaultProxy } from '../test/helpers/fault-proxy.ts';
 import { audit, collectQueues, type StormSubmission, storm } from '../test/helpers/storm.ts';
 
@@ -127,6 +128,27 @@ function submissions(n: number): StormSubmission[] {
       },
     };
   });
+}
+
+interface MetricsSummary {
+  items: number;
+  mismatches: unknown[];
+}
+
+/** What `fn` writes to stdout, kept from the report this script prints. */
+async function captureStdout(fn: () => Promise<unknown>): Promise<string> {
+  const write = process.stdout.write.bind(process.stdout);
+  let text = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+  return text;
 }
 
 async function soak(): Promise<void> {
@@ -240,7 +262,11 @@ async function soak(): Promise<void> {
   const deliveries = await collectQueues(stack.info);
   const a = await audit(stack.info, result.accepted, deliveries);
   const misplaced = a.misplaced.filter((p) => p.queues.length !== 1 || p.queues[0] !== p.expected);
-  const failures = a.rec.violations.length + misplaced.length + result.refused + result.abandoned;
+  // 考核数据: the daily aggregates against a recount of the cases (`cityloop verify --metrics`, its JSON captured).
+  const recount = await captureStdout(() => verify(['--grace', '0', '--metrics', '--json']));
+  const metrics = (JSON.parse(recount.trim().split('\n').pop() ?? '{}') as { metrics?: MetricsSummary }).metrics;
+  const mismatched = metrics?.mismatches.length ?? 1;
+  const failures = a.rec.violations.length + misplaced.length + result.refused + result.abandoned + mismatched;
   const stats = proxies.map((p) => p.stats);
 
   out('## 2. 本地系统浸泡测试 soak (local stack, 127.0.0.1)');
@@ -270,7 +296,10 @@ async function soak(): Promise<void> {
   out(`| cases | ${a.rec.cases} (reports merged by dedupe: ${a.rec.settled - a.rec.cases}) |`);
   out(`| repeated announcements (same eventId, dropped by consumers) | ${a.repeatCopies} |`);
   out(
-    `| **failures** (violations ${a.rec.violations.length}, misplaced ${misplaced.length}, refused ${result.refused}, abandoned ${result.abandoned}) | **${failures}** |`,
+    `| daily aggregates recounted from the cases (items / mismatched) | ${metrics?.items ?? '?'} / ${metrics ? mismatched : 'not read'} |`,
+  );
+  out(
+    `| **failures** (violations ${a.rec.violations.length}, misplaced ${misplaced.length}, refused ${result.refused}, abandoned ${result.abandoned}, aggregates ${mismatched}) | **${failures}** |`,
   );
   out(`| **lost reports** | **${a.lost.length}** |`);
   out(`| **duplicated reports** | **${a.duplicated.length}** |`);
