@@ -16,7 +16,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { dateOfDay, dayNumber, type IsoDate } from '#core/calendar/shanghai-time.ts';
 import type { Case } from '#core/case.ts';
 import { requestDayKeys } from '#core/case-index.ts';
-import { CityLoopError } from '#core/errors.ts';
+import { badCursor, decodeCursor, encodeCursor } from '#core/cursor.ts';
 import { caseIdFor } from '#core/ids.ts';
 import type {
   CasePage,
@@ -55,7 +55,7 @@ export const deptSortKey = (c: Case): string => {
  * and case id, no personal data), base64url. The rest of the index key follows from it (`CASE#<id>`, `CASE`).
  */
 function encodeDepartmentCursor(last: Record<string, unknown>): string {
-  return Buffer.from(String(last.gsi3sk), 'utf8').toString('base64url');
+  return encodeCursor(String(last.gsi3sk));
 }
 
 /**
@@ -67,11 +67,9 @@ function decodeDepartmentCursor(
   gsi3pk: string,
   inRange: (sk: string) => boolean,
 ): Record<string, string> {
-  const bad = () => new CityLoopError('BAD_CURSOR', '翻页参数无效，请从第一页重新读取 (cursor is not valid here)', 400);
-  if (cursor.length === 0 || cursor.length > 400 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
-  const sk = Buffer.from(cursor, 'base64url').toString('utf8');
+  const sk = decodeCursor(cursor);
   const caseId = sk.slice(sk.lastIndexOf('#') + 1);
-  if (!/^[^#\s]+#[^#\s]+#[^#\s]+$/.test(sk) || !inRange(sk)) throw bad();
+  if (!/^[^#\s]+#[^#\s]+#[^#\s]+$/.test(sk) || !inRange(sk)) throw badCursor();
   return { gsi3pk, gsi3sk: sk, pk: casePk(caseId), sk: 'CASE' };
 }
 

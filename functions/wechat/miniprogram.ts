@@ -37,6 +37,7 @@ import {
   verifySessionToken,
 } from '#channels/wechat/session.ts';
 import type { Case } from '#core/case.ts';
+import { badCursor, decodeCursor, encodeCursor } from '#core/cursor.ts';
 import { CityLoopError } from '#core/errors.ts';
 import { shanghaiDay, toShanghaiIso } from '#core/ids.ts';
 import { type Accepted, acceptReport } from '#core/intake/accept.ts';
@@ -227,16 +228,15 @@ export const MINE_PAGE = 20;
 function mineCursorOf(event: HttpEvent): ReportCursor | undefined {
   const raw = event.queryStringParameters?.cursor;
   if (raw === undefined || raw === '') return undefined;
-  const bad = () => new CityLoopError('BAD_CURSOR', '翻页参数无效，请从第一页重新读取 (cursor is not valid here)', 400);
-  if (raw.length > 400 || !/^[A-Za-z0-9_-]+$/.test(raw)) throw bad();
+  const text = decodeCursor(raw);
   let v: unknown;
   try {
-    v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    v = JSON.parse(text);
   } catch {
-    throw bad();
+    throw badCursor();
   }
   if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'string' && x.length > 0 && x.length < 200)) {
-    throw bad();
+    throw badCursor();
   }
   return { acceptedAt: v[0] as string, idemKey: v[1] as string };
 }
@@ -252,9 +252,7 @@ async function mine(event: HttpEvent, deps: MiniProgramDeps): Promise<HttpResult
   const requests = reports.map((r, i) => citizenView(r, cases[i], defaultDepartments));
   const last = reports.at(-1);
   const next =
-    found.length > MINE_PAGE && last
-      ? Buffer.from(JSON.stringify([last.acceptedAt, last.idemKey]), 'utf8').toString('base64url')
-      : undefined;
+    found.length > MINE_PAGE && last ? encodeCursor(JSON.stringify([last.acceptedAt, last.idemKey])) : undefined;
   return json(200, { requests, ...(next ? { next } : {}) });
 }
 
