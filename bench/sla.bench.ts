@@ -438,7 +438,7 @@ async function sweepScaleTable(quick: boolean): Promise<BenchTable> {
       }
       return true;
     },
-    async markAnnounced() {},
+    async markSettled() {},
     async publish(events) {
       counts.events += events.length;
       return { failed: [] };

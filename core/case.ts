@@ -9,6 +9,7 @@
 import type { Channel, Citizen, IntakeRequest, Location, Nature } from './intake/schema.ts';
 import type { AuditAction, CaseState, Satisfaction } from './lifecycle/states.ts';
 import type { AuditRecord, CaseCounts, CaseTimestamps, PendingRequest, TimeWindows } from './lifecycle/types.ts';
+import type { CaseMetricView } from './sla/metrics.ts';
 
 export type { CaseState, Role } from './lifecycle/states.ts';
 /** Staff-facing state labels (工作台); citizens read `PUBLIC_STATE_LABELS` (see `core/views/citizen.ts`). */
@@ -75,6 +76,11 @@ export interface Case {
   /** Events owed for the current version (re-sent by the sweep if the bus call failed after the write). */
   pendingEvents?: { detailType: string; detail: Record<string, unknown>; resources?: string[] }[];
   history: HistoryEntry[];
+  /**
+   * 考核数据 still owed by this case (an outbox, like `announcedVersion`): the transitions written but not yet counted
+   * into the daily aggregates, oldest first. Absent or empty: every version is counted. See `MetricsOwed`.
+   */
+  metricsOwed?: MetricsOwed[];
 
   // Lifecycle fields (the machine's snapshot), absent until the first lifecycle action.
   /** A return or extension request awaiting the supervisor. */
@@ -89,6 +95,27 @@ export interface Case {
 
   /** Free-form extension fields of later features. */
   [extra: string]: unknown;
+}
+
+/**
+ * One transition owed to the daily aggregates: from the case as it stood at `version` (its metrics view; null for a new
+ * case) to the next entry's view, or to the case as it stands when this is the last entry. It counts under the token
+ * `<caseId>@<to>` (`to`: the version the transition wrote), fixed when it was owed, so a count retried after a partial
+ * failure adds only what is missing on each aggregate item.
+ */
+export interface MetricsOwed {
+  version: number;
+  view: CaseMetricView | null;
+  to: number;
+}
+
+/** Whether the case still owes the daily aggregates a transition (`metricsOwed`). */
+export const owesMetrics = (c: Pick<Case, 'metricsOwed'>): boolean => (c.metricsOwed?.length ?? 0) > 0;
+
+/** What a new case owes the daily aggregates: its creation (受理, and the deadlines it falls due on). */
+export function oweCreation<C extends Case>(c: C): C {
+  c.metricsOwed = [{ version: 0, view: null, to: c.version }];
+  return c;
 }
 
 export const MAX_REPORTERS_INLINE = 50;

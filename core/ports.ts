@@ -43,6 +43,12 @@ export interface ReportStore {
 
 export type PutCaseResult = { created: true } | { created: false; existing: Case };
 
+/** What a writer settled after a case write (`CaseStore.markSettled`). */
+export interface Settled {
+  announced?: boolean;
+  counted?: boolean;
+}
+
 export interface CaseStore {
   /** Creates the case unless it exists. One conditional write. */
   createCase(c: Case): Promise<PutCaseResult>;
@@ -55,11 +61,23 @@ export interface CaseStore {
   /** Marks the case's current version as announced on the bus. */
   markAnnounced(caseId: string, version: number): Promise<void>;
   /**
+   * Settles what version `version` of the case owed, in one write: `announced` marks it announced on the bus (as
+   * `markAnnounced`), `counted` drops what it owed the daily aggregates (`metricsOwed`, counted by the caller). Does
+   * nothing when the case moved on meanwhile: the newer version owes the same, and counting it again adds nothing.
+   */
+  markSettled(caseId: string, version: number, settled: Settled): Promise<void>;
+  /**
    * A department's cases by state then deadline (the department index), one page; `state` narrows to one state,
    * `newestFirst` reads the latest deadlines first. The page's `cursor`, passed back as `after` with the same
    * department and options, gives the next page; none: that was the last.
    */
   listDepartmentCases(department: string, opts?: DepartmentListOptions): Promise<CasePage>;
+  /**
+   * A department's open cases with a request waiting for a supervisor (`pending`: 退单申请, 延期申请), the oldest
+   * request first, one page of up to `limit`; the page's `cursor`, passed back as `after` with the same department,
+   * gives the next. Optional: without it, the supervisors' overview sees only what the department lists hold.
+   */
+  listPendingRequests?(department: string, limit?: number, after?: string): Promise<CasePage>;
 }
 
 export interface DepartmentListOptions {

@@ -118,7 +118,9 @@ export interface Topology {
  * - `RPT#<channel>#<channelMessageId>` / `RPT`: the report as received (idempotent on channel + message id);
  *   GSI1 `TN#<trackingNo>` finds it by tracking number; GSI2 `CIT#<citizen key>` lists a citizen's reports.
  * - `CASE#<caseId>` / `CASE`: the case; GSI3 `DEPT#<department>` / `<state>#<due>` lists a department's cases;
- *   GSI4 (sparse) `DUE#<shard>` / `<due ISO>#<caseId>#<generation>` is the open-deadline index for the sweep.
+ *   GSI4 (sparse) `DUE#<shard>` / `<due ISO>#<caseId>#<generation>` is the open-deadline index for the sweep;
+ *   `pending` (sparse) `PEND#<department>` / `<requestedAt>#<caseId>`: the open cases of a department with a request
+ *   waiting for a supervisor (退单申请, 延期申请), so the supervisors' overview sees them behind any number of others.
  * - `SEQ#<yyyymmdd>` / `SEQ`: tracking-number sequence blocks. `DDK#<key>` / ...: dedupe candidate keys.
  */
 export const TABLE_INDEXES: IndexSpec[] = [
@@ -128,6 +130,8 @@ export const TABLE_INDEXES: IndexSpec[] = [
   { name: 'due', pk: 'duePk', sk: 'dueSk' },
   // Open311 listings (sparse, cases): `REQDAY#<yyyymmdd>` / `<updatedAt>#<caseId>` (channels/open311/feed.ts).
   { name: 'reqday', pk: 'reqDayPk', sk: 'reqDaySk' },
+  // Requests waiting for a supervisor (sparse, cases): `PEND#<department>` / `<requestedAt>#<caseId>`.
+  { name: 'pending', pk: 'pendPk', sk: 'pendSk' },
 ];
 
 export const queueEnvName = (queueId: string): string => `QUEUE_URL_${queueId.toUpperCase().replace(/-/g, '_')}`;

@@ -5,6 +5,7 @@
  */
 import middy from '@middy/core';
 import { defaultCalendar } from '#core/calendar/default.ts';
+import { countOwed } from '#core/sla/case-metrics.ts';
 import { defaultSlaEnv, type SlaEnv } from '#core/sla/case-sla.ts';
 import { defaultPolicyBook } from '#core/sla/policy.ts';
 import { runSlaSweep } from '#core/sla/sweep-task.ts';
@@ -48,9 +49,11 @@ registerSweep('sla', async (now) => {
       queryDue: (shard, bound, limit, after) => rt.store.queryDue(shard, bound, limit, after),
       getCase: (id) => rt.store.getCase(id),
       replaceCase: (c, v) => rt.store.replaceCase(c, v),
-      markAnnounced: (id, v) => rt.store.markAnnounced(id, v),
+      markSettled: (id, v, settled) => rt.store.markSettled(id, v, settled),
       publish: (events) => rt.bus.publish(events),
       departmentName,
+      // 考核数据 a writer stopped before counting: the sweep counts what the cases it meets still owe.
+      metrics: { count: (c) => countOwed(rt.store, [c]) },
     },
     now,
     {

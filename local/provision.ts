@@ -4,8 +4,19 @@
  * `core/topology.ts`, the same topology the CDK stack deploys. The local stack (`./stack.ts`) puts its handlers,
  * pollers and HTTP server on top; the benchmarks (`bench/harness.ts`) drive the handlers themselves.
  */
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  type ScanCommandOutput,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateEventBusCommand,
   EventBridgeClient,
@@ -13,6 +24,8 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CASE_INDEX_ATTRIBUTES, caseIndexAttributes } from '#adapters/dynamo/store.ts';
+import type { Case } from '#core/case.ts';
 import { defaultDepartments } from '#core/taxonomy/defaults.ts';
 import { buildTopology, queueEnvName, type Topology } from '#core/topology.ts';
 import { type Emulator, startDynalite, startFauxqsLoopback } from './emulators.ts';
@@ -130,7 +143,10 @@ export async function provisionLocalAws(opts: ProvisionOptions = {}): Promise<Lo
     }
 
     const db = new DynamoDBClient({ endpoint: dynamo.url, region: REGION, credentials: clientCredentials });
-    await ensureTable(db, TABLE_NAME, topology);
+    await ensureTable(db, TABLE_NAME, topology, {
+      ...(opts.dataDir ? { backupDir: opts.dataDir } : {}),
+      log: opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    });
 
     const env: Record<string, string> = {
       ...LOCAL_CREDENTIALS,
@@ -165,29 +181,110 @@ export async function provisionLocalAws(opts: ProvisionOptions = {}): Promise<Lo
   }
 }
 
+export interface EnsureTableOptions {
+  /**
+   * Folder for the copy of the items while the table is migrated (`<table>-migration.json`): written before the old
+   * table is deleted, read back on the next start if a crash left the table missing or half filled, removed once every
+   * item is back. Absent (an in-memory stack): the copy is kept in memory only.
+   */
+  backupDir?: string;
+  /** The one line saying a table was migrated or restored (default: none). */
+  log?: (line: string) => void;
+}
+
+export interface EnsureTableResult {
+  created: boolean;
+  /** Items copied into the new table (a migration, or a restore of a migration a crash interrupted). */
+  migrated: number;
+  /** Indexes the old table lacked (a migration). */
+  added: string[];
+}
+
+type RawItem = Record<string, AttributeValue>;
+
+/** Pages of a Scan read before giving up (a data folder of a development stack holds far fewer). */
+const MAX_SCAN_PAGES = 100_000;
+/** BatchWriteItem takes at most 25 puts. */
+const BATCH = 25;
+/** Rounds of re-sending the puts a BatchWriteItem left unprocessed, before failing (the copy stays on disk). */
+const MAX_BATCH_ROUNDS = 12;
+
 /**
  * Creates the table with the topology's indexes (every index projects ALL here: dynalite's projections are not what
- * is billed; `infra/stack.ts` declares the deployed ones), or checks that an existing one has them all.
+ * is billed; `infra/stack.ts` declares the deployed ones), or checks that an existing one has them all. dynalite cannot
+ * add an index to an existing table (no UpdateTable GSI creation), so a data folder made before an index is migrated:
+ * every item is read (a paginated Scan), kept in a file of the data folder, the table deleted and created again with
+ * every index, and the items written back (BatchWriteItem, 25 at a time) with each case's index attributes derived
+ * again (`caseIndexAttributes`, what the store writes today), so the new index lists the cases already there. A crash
+ * in between loses nothing: the next start finds the file and finishes the job.
  */
-async function ensureTable(db: DynamoDBClient, name: string, topology: Topology): Promise<void> {
-  let existing: string[] | undefined;
-  try {
-    const out = await db.send(new DescribeTableCommand({ TableName: name }));
-    existing = (out.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName ?? '');
-  } catch (e) {
-    if ((e as Error).name !== 'ResourceNotFoundException') throw e;
+export async function ensureTable(
+  db: DynamoDBClient,
+  name: string,
+  topology: Topology,
+  opts: EnsureTableOptions = {},
+): Promise<EnsureTableResult> {
+  const backup = opts.backupDir ? join(opts.backupDir, `${name}-migration.json`) : undefined;
+  const existing = await describeIndexes(db, name);
+  const missing = existing ? topology.table.indexes.filter((i) => !existing.includes(i.name)).map((i) => i.name) : [];
+  if (existing && missing.length === 0) {
+    // A migration stopped after the new table was created: put back what the copy holds (puts are idempotent).
+    if (!backup || !existsSync(backup)) return { created: false, migrated: 0, added: [] };
+    const n = await restore(db, name, backup);
+    opts.log?.(`数据表迁移已完成 finished the interrupted migration of table ${name}: ${n} items written back`);
+    return { created: false, migrated: n, added: [] };
   }
+  let items: RawItem[] | undefined;
   if (existing) {
-    // dynalite cannot add an index to an existing table: a data folder from an older version must be moved away.
-    const missing = topology.table.indexes.filter((i) => !existing.includes(i.name)).map((i) => i.name);
-    if (missing.length > 0) {
-      throw new Error(
-        `数据目录来自旧版本 the data folder was made by an older CityLoop: its table lacks the index(es) ${missing.join(', ')}. ` +
-          'Move the data folder (CITYLOOP_DATA_DIR, default .cityloop) away and start again.',
-      );
-    }
-    return;
+    items = await scanAll(db, name);
+    if (backup) writeBackup(backup, items);
+    await db.send(new DeleteTableCommand({ TableName: name }));
+    if ((await describeIndexes(db, name)) !== undefined) throw new Error(`table ${name} is still there after delete`);
   }
+  await createTable(db, name, topology);
+  if (items) {
+    await writeAll(db, name, items);
+    if (backup) rmSync(backup, { force: true });
+    opts.log?.(
+      `数据表已迁移 migrated table ${name} to the current indexes (added ${missing.join(', ')}): ${items.length} items`,
+    );
+    return { created: true, migrated: items.length, added: missing };
+  }
+  // The table is missing: a migration may have stopped between the delete and the write back.
+  if (backup && existsSync(backup)) {
+    const n = await restore(db, name, backup);
+    opts.log?.(`数据表迁移已恢复 restored table ${name} from an interrupted migration: ${n} items`);
+    return { created: true, migrated: n, added: [] };
+  }
+  return { created: true, migrated: 0, added: [] };
+}
+
+/** The table's index names, or undefined when it does not exist (a table being deleted is waited for: it will not). */
+async function describeIndexes(db: DynamoDBClient, name: string): Promise<string[] | undefined> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const out = await db.send(new DescribeTableCommand({ TableName: name }));
+      if (out.Table?.TableStatus !== 'DELETING') {
+        return (out.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName ?? '');
+      }
+    } catch (e) {
+      if ((e as Error).name === 'ResourceNotFoundException') return undefined;
+      throw e;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for table ${name} to be deleted`);
+}
+
+async function waitFor(done: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await done()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function createTable(db: DynamoDBClient, name: string, topology: Topology): Promise<void> {
   const attrs = new Set(['pk', 'sk', ...topology.table.indexes.flatMap((i) => [i.pk, i.sk])]);
   await db.send(
     new CreateTableCommand({
@@ -208,4 +305,84 @@ async function ensureTable(db: DynamoDBClient, name: string, topology: Topology)
       })),
     }),
   );
+  await waitFor(async () => {
+    const out = await db.send(new DescribeTableCommand({ TableName: name }));
+    return out.Table?.TableStatus === 'ACTIVE';
+  }, `table ${name} to be active`);
+}
+
+/** Every item of the table (a consistent, paginated Scan). */
+async function scanAll(db: DynamoDBClient, name: string): Promise<RawItem[]> {
+  const items: RawItem[] = [];
+  let start: ScanCommandOutput['LastEvaluatedKey'];
+  for (let page = 0; page < MAX_SCAN_PAGES; page++) {
+    const out: ScanCommandOutput = await db.send(
+      new ScanCommand({ TableName: name, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+    if (!start) return items;
+  }
+  throw new Error(`table ${name}: more than ${MAX_SCAN_PAGES} Scan pages`);
+}
+
+/**
+ * A case item (`CASE#…`/`CASE`) with its index attributes as the store writes them today (the new index filled);
+ * any other item, or a case whose document cannot be read, as it was.
+ */
+export function withCurrentIndexKeys(item: RawItem): RawItem {
+  if (item.sk?.S !== 'CASE' || !item.pk?.S?.startsWith('CASE#') || item.doc?.S === undefined) return item;
+  let c: Case;
+  try {
+    c = JSON.parse(item.doc.S) as Case;
+  } catch {
+    return item;
+  }
+  if (typeof c?.caseId !== 'string') return item;
+  const out: RawItem = { ...item };
+  for (const a of CASE_INDEX_ATTRIBUTES) delete out[a];
+  for (const [a, v] of Object.entries(caseIndexAttributes(c))) if (v !== undefined) out[a] = { S: v };
+  return out;
+}
+
+/** Puts every item (25 per BatchWriteItem), re-sending what is left unprocessed a bounded number of times. */
+async function writeAll(db: DynamoDBClient, name: string, items: readonly RawItem[]): Promise<void> {
+  for (let i = 0; i < items.length; i += BATCH) {
+    let requests: WriteRequest[] = items
+      .slice(i, i + BATCH)
+      .map((item) => ({ PutRequest: { Item: withCurrentIndexKeys(item) } }));
+    for (let round = 0; requests.length > 0; round++) {
+      if (round >= MAX_BATCH_ROUNDS) {
+        throw new Error(
+          `table ${name}: ${requests.length} items still unprocessed after ${round} BatchWriteItem calls`,
+        );
+      }
+      if (round > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** round)));
+      const out = await db.send(new BatchWriteItemCommand({ RequestItems: { [name]: requests } }));
+      requests = out.UnprocessedItems?.[name] ?? [];
+    }
+  }
+}
+
+/** The copy on disk: DynamoDB JSON, binary values as base64 (`{ "$b64": … }`); written whole, then renamed. */
+function writeBackup(path: string, items: readonly RawItem[]): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(
+    tmp,
+    JSON.stringify(items, (_k, v: unknown) =>
+      v instanceof Uint8Array ? { $b64: Buffer.from(v).toString('base64') } : v,
+    ),
+  );
+  renameSync(tmp, path);
+}
+
+async function restore(db: DynamoDBClient, name: string, path: string): Promise<number> {
+  const items = JSON.parse(readFileSync(path, 'utf8'), (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && typeof (v as { $b64?: unknown }).$b64 === 'string'
+      ? new Uint8Array(Buffer.from((v as { $b64: string }).$b64, 'base64'))
+      : v,
+  ) as RawItem[];
+  await writeAll(db, name, items);
+  rmSync(path, { force: true });
+  return items.length;
 }

@@ -14,10 +14,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { dateOfDay, dayNumber, type IsoDate } from '#core/calendar/shanghai-time.ts';
-import type { Case } from '#core/case.ts';
+import type { Case, MetricsOwed } from '#core/case.ts';
 import { requestDayKeys } from '#core/case-index.ts';
 import { badCursor, decodeCursor, encodeCursor } from '#core/cursor.ts';
 import { caseIdFor } from '#core/ids.ts';
+import { ENDED_STATES } from '#core/lifecycle/states.ts';
 import type {
   CasePage,
   CaseStore,
@@ -27,6 +28,7 @@ import type {
   ReportCursor,
   ReportStore,
   SequenceStore,
+  Settled,
   StoredReport,
 } from '#core/ports.ts';
 import { citizenKey } from '#core/privacy.ts';
@@ -71,6 +73,13 @@ function decodeDepartmentCursor(
   const caseId = sk.slice(sk.lastIndexOf('#') + 1);
   if (!/^[^#\s]+#[^#\s]+#[^#\s]+$/.test(sk) || !inRange(sk)) throw badCursor();
   return { gsi3pk, gsi3sk: sk, pk: casePk(caseId), sk: 'CASE' };
+}
+
+/** The start key of a cursor of `listPendingRequests` (the pending index's sort key of the last case read), checked. */
+function decodePendingCursor(cursor: string, pendPk: string): Record<string, string> {
+  const sk = decodeCursor(cursor);
+  if (!/^[^#\s]+#[^#\s]+$/.test(sk)) throw badCursor();
+  return { pendPk, pendSk: sk, pk: casePk(sk.slice(sk.indexOf('#') + 1)), sk: 'CASE' };
 }
 
 /** Daily aggregates (考核评价): one item per (day, department, category, street, channel), read by day. */
@@ -252,14 +261,26 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
   }
 
   async markAnnounced(caseId: string, version: number): Promise<void> {
+    await this.markSettled(caseId, version, { announced: true });
+  }
+
+  /**
+   * ONE UpdateItem: `announcedVersion` to `version` and/or `metricsOwed` removed, on the condition that the case is
+   * still at `version` (never marks a version a later write replaced; the mark never moves backwards).
+   */
+  async markSettled(caseId: string, version: number, settled: Settled): Promise<void> {
+    if (!settled.announced && !settled.counted) return;
+    const set = settled.announced ? ' SET announcedVersion = :v' : '';
+    const remove = settled.counted ? ' REMOVE metricsOwed' : '';
     try {
       await this.db.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall({ pk: casePk(caseId), sk: 'CASE' }),
-          UpdateExpression: 'SET announcedVersion = :v',
-          // Never move the mark backwards, and never mark a version that a later write replaced.
-          ConditionExpression: '#v = :v AND (attribute_not_exists(announcedVersion) OR announcedVersion < :v)',
+          UpdateExpression: `${set}${remove}`.trim(),
+          ConditionExpression: settled.counted
+            ? '#v = :v'
+            : '#v = :v AND (attribute_not_exists(announcedVersion) OR announcedVersion < :v)',
           ExpressionAttributeNames: { '#v': 'version' },
           ExpressionAttributeValues: marshall({ ':v': version }),
         }),
@@ -309,6 +330,32 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
     const next =
       items.length > limit ? page.at(-1) : out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey) : undefined;
     return { cases: page.map(readCase), ...(next ? { cursor: encodeDepartmentCursor(next) } : {}) };
+  }
+
+  /**
+   * A department's open cases with a request waiting for a supervisor (the sparse `pending` index), the oldest
+   * request first, one page; `cursor` (passed back as `after`, same department) gives the next. Eventually
+   * consistent: a request decided a moment ago may still be listed (its case then has `pending` null).
+   */
+  async listPendingRequests(department: string, limit = 100, after?: string): Promise<CasePage> {
+    const pk = `PEND#${department}`;
+    const start = after === undefined ? undefined : decodePendingCursor(after, pk);
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'pending',
+        KeyConditionExpression: 'pendPk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': pk }),
+        // One more than asked, as in `listDepartmentCases`: a full page then says for sure whether another follows.
+        Limit: limit + 1,
+        ...(start ? { ExclusiveStartKey: marshall(start) } : {}),
+      }),
+    );
+    const items = (out.Items ?? []).map((i) => unmarshall(i));
+    const page = items.slice(0, limit);
+    const next =
+      items.length > limit ? page.at(-1) : out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey) : undefined;
+    return { cases: page.map(readCase), ...(next ? { cursor: encodeCursor(String(next.pendSk)) } : {}) };
   }
 
   async reserveSequence(day: string, size: number): Promise<number> {
@@ -586,20 +633,57 @@ function readAggregate(item: Record<string, unknown>): AggregateRecord {
 }
 
 function caseItem(c: Case): Record<string, unknown> {
-  const { announcedVersion, ...doc } = c;
+  const { announcedVersion, metricsOwed, ...doc } = c;
   return {
     pk: casePk(c.caseId),
     sk: 'CASE',
     version: c.version,
     state: c.state,
     announcedVersion,
+    // Outside the document so that `markSettled` can drop it without rewriting the case.
+    ...(metricsOwed?.length ? { metricsOwed } : {}),
+    ...caseIndexAttributes(c),
+    doc: JSON.stringify(doc),
+  };
+}
+
+/** Index attributes of a case item (`CASE_INDEX_ATTRIBUTES`), absent when the case is not in that index. */
+export type CaseIndexAttributes = Partial<Record<(typeof CASE_INDEX_ATTRIBUTES)[number], string>>;
+
+/** Every index attribute a case item may carry (`cityloop verify` compares them, `local/provision.ts` re-derives them). */
+export const CASE_INDEX_ATTRIBUTES = [
+  'gsi3pk',
+  'gsi3sk',
+  'duePk',
+  'dueSk',
+  'reqDayPk',
+  'reqDaySk',
+  'pendPk',
+  'pendSk',
+] as const;
+
+/**
+ * The index attributes a case item carries, derived from the case alone (pure): what every write of the case stores,
+ * so an item written before an index existed can be told (and rewritten) by comparing with it.
+ */
+export function caseIndexAttributes(c: Case): CaseIndexAttributes {
+  return {
     ...(c.department ? { gsi3pk: `DEPT#${c.department}`, gsi3sk: deptSortKey(c) } : {}),
     // Sparse due index: only cases with a timer to come (or an alarm owed) carry a key; the sweep reads those.
     ...dueAttributes(c),
     // Listing by request day, newest change first (Open311 GET requests and servicerequestupdates).
     ...requestDayKeys(c),
-    doc: JSON.stringify(doc),
+    ...pendingAttributes(c),
   };
+}
+
+/**
+ * Sparse index of the requests waiting for a supervisor (退单申请, 延期申请): only an open case of a department with a
+ * pending request carries the keys, so the decision (approve or reject: `pending` back to null) takes it out.
+ */
+function pendingAttributes(c: Case): { pendPk?: string; pendSk?: string } {
+  if (!c.pending || !c.department || ENDED_STATES.has(c.state)) return {};
+  return { pendPk: `PEND#${c.department}`, pendSk: `${c.pending.requestedAt}#${c.caseId}` };
 }
 
 function dueAttributes(c: Case): { duePk?: string; dueSk?: string } {
@@ -607,9 +691,12 @@ function dueAttributes(c: Case): { duePk?: string; dueSk?: string } {
   return due ? { duePk: due.pk, dueSk: due.sk } : {};
 }
 
-function readCase(item: Record<string, unknown>): Case {
+/** The case an item holds (an unmarshalled case item): the document, its announcement mark and the counts it owes. */
+export function readCase(item: Record<string, unknown>): Case {
   const doc = JSON.parse(String(item.doc)) as Case;
   doc.announcedVersion = Number(item.announcedVersion ?? 0);
+  if (Array.isArray(item.metricsOwed) && item.metricsOwed.length > 0)
+    doc.metricsOwed = item.metricsOwed as MetricsOwed[];
   return doc;
 }
 

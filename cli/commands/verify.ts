@@ -28,6 +28,16 @@
  * not compared. With `--repair`, each
  * mismatched item is set to the recount in one conditional UpdateItem (skipped when a live transition changed it
  * meanwhile: run again).
+ *
+ * Two checks on the case items themselves, always made (same Scan):
+ * - `METRICS_OWED`: a case still owes the daily aggregates a transition (`metricsOwed`, see core/sla/case-metrics.ts)
+ *   and its last change is older than the grace period: a count that never finished (the writer stopped between its
+ *   write and its count, or the count failed). Within the grace period it is listed as 待计数 (a writer may be at it).
+ *   `--repair` counts it (`countOwed`: idempotent per aggregate item by token) and drops it (`markSettled` counted).
+ * - `STALE_INDEX_KEYS`: a case item whose index attributes (gsi3, due, reqday, pending) differ from what the store
+ *   writes for that case today (`caseIndexAttributes`), e.g. a case written before an index existed. `--repair`
+ *   rewrites the case unchanged (`replaceCase` at the same version, which recomputes the keys): the backfill to run
+ *   after deploying a new index (docs/reliability.md).
  */
 import {
   ConditionalCheckFailedException,
@@ -37,10 +47,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { DynamoStore } from '#adapters/dynamo/store.ts';
+import { CASE_INDEX_ATTRIBUTES, caseIndexAttributes, DynamoStore, readCase } from '#adapters/dynamo/store.ts';
 import { sqsClientConfig } from '#adapters/sqs/queue.ts';
 import type { IsoDate } from '#core/calendar/shanghai-time.ts';
-import type { Case } from '#core/case.ts';
+import { type Case, owesMetrics } from '#core/case.ts';
 import { INTAKE_QUEUE, type IntakeMessage } from '#core/intake/accept.ts';
 import type { StoredReport } from '#core/ports.ts';
 import {
@@ -52,6 +62,7 @@ import {
   type ReportFacts,
   reconcile,
 } from '#core/reconcile.ts';
+import { countOwed } from '#core/sla/case-metrics.ts';
 import { type AggregateRecord, aggregateId } from '#core/sla/metrics.ts';
 import { type AggregateMismatch, compareAggregates, type Recount, recountAggregates } from '#core/sla/recount.ts';
 import { owedEvents } from '#core/sla/sweep-task.ts';
@@ -65,11 +76,16 @@ export const summary = '对账 verify: every accepted report ends on exactly one
 const USAGE = `用法 usage:
   cityloop verify [--grace minutes (15)] [--json] [--queues] [--peek N (50)] [--metrics] [--repair]
                   [--table T] [--segments N (4)]
-  Local stack by default; AWS with --table (or TABLE_NAME), QUEUE_URL_<ID> and EVENT_BUS_NAME env.`;
+  Local stack by default; AWS with --table (or TABLE_NAME), QUEUE_URL_<ID> and EVENT_BUS_NAME env.
+  Codes: REPORT_WITHOUT_CASE, REPORT_ON_TWO_CASES, TRACKING_NO_REUSED, CASE_WITHOUT_REPORT, ANNOUNCEMENT_OWED,
+  METRICS_OWED (考核数据未计入, older than --grace), STALE_INDEX_KEYS (索引键过期: --repair rewrites the case, the
+  backfill after a new index), MISROUTED_MESSAGE (--queues), AGGREGATE_MISMATCH (--metrics).`;
 
 export interface StoreSnapshot {
   reports: ReportFacts[];
   cases: CaseFacts[];
+  /** What the case items themselves owe or lack (`METRICS_OWED`, `STALE_INDEX_KEYS`), one per readable case item. */
+  caseItems: CaseItemFacts[];
   /** Items read (pages × items), for the report. */
   scanned: number;
 }
@@ -113,6 +129,124 @@ export function caseFactsOf(item: Record<string, unknown>): CaseFacts | undefine
   }
 }
 
+/** A case item's own state: what it owes the daily aggregates, and which of its index attributes are stale. */
+export interface CaseItemFacts {
+  caseId: string;
+  trackingNo: string;
+  version: number;
+  updatedAt: string;
+  /** Transitions still owed to the daily aggregates (`metricsOwed`); 0: all counted. */
+  metricsOwed: number;
+  /** Index attributes whose stored value differs from what the store writes for this case now (absent counts). */
+  staleKeys: string[];
+}
+
+/** One case item's `CaseItemFacts`: its owed counts, and its index attributes compared with `caseIndexAttributes`. */
+export function caseItemFactsOf(item: Record<string, unknown>): CaseItemFacts | undefined {
+  try {
+    const c = readCase(item);
+    if (typeof c?.caseId !== 'string') return undefined;
+    const expected: Record<string, string | undefined> = caseIndexAttributes(c);
+    const staleKeys = CASE_INDEX_ATTRIBUTES.filter((name) => (item[name] ?? undefined) !== expected[name]);
+    return {
+      caseId: c.caseId,
+      trackingNo: c.trackingNo,
+      version: Number(item.version ?? c.version),
+      updatedAt: c.updatedAt,
+      metricsOwed: c.metricsOwed?.length ?? 0,
+      staleKeys,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export type CaseItemViolationKind = 'METRICS_OWED' | 'STALE_INDEX_KEYS';
+
+export interface CaseItemViolation {
+  kind: CaseItemViolationKind;
+  caseId: string;
+  trackingNo: string;
+  /** STALE_INDEX_KEYS: the attributes that differ. */
+  keys?: string[];
+  message: string;
+}
+
+export interface CaseItemCheck {
+  violations: CaseItemViolation[];
+  /** Cases that owe counts but changed within the grace period (a writer may still be counting): not violations. */
+  countsPending: CaseItemFacts[];
+}
+
+/**
+ * `METRICS_OWED` for a case owing counts whose last change is older than `graceMinutes` (an unreadable `updatedAt`
+ * counts as old); `STALE_INDEX_KEYS` for a case item whose index attributes are stale, whatever its age (the keys are
+ * written with the case in one put: no writer is ever between the two).
+ */
+export function checkCaseItems(
+  items: readonly CaseItemFacts[],
+  opts: { now: Date; graceMinutes?: number },
+): CaseItemCheck {
+  const since = opts.now.getTime() - (opts.graceMinutes ?? 15) * 60_000;
+  const violations: CaseItemViolation[] = [];
+  const countsPending: CaseItemFacts[] = [];
+  for (const c of items) {
+    if (c.metricsOwed > 0) {
+      const changed = Date.parse(c.updatedAt);
+      if (Number.isFinite(changed) && changed > since) countsPending.push(c);
+      else {
+        violations.push({
+          kind: 'METRICS_OWED',
+          caseId: c.caseId,
+          trackingNo: c.trackingNo,
+          message: `工单 ${c.caseId} 第 ${c.version} 版自 ${c.updatedAt} 起考核数据未计入 ${c.metricsOwed} transition(s) not counted into the daily aggregates`,
+        });
+      }
+    }
+    if (c.staleKeys.length > 0) {
+      violations.push({
+        kind: 'STALE_INDEX_KEYS',
+        caseId: c.caseId,
+        trackingNo: c.trackingNo,
+        keys: c.staleKeys,
+        message: `工单 ${c.caseId} 索引键过期 index attributes differ from what the store writes now: ${c.staleKeys.join(', ')}`,
+      });
+    }
+  }
+  countsPending.sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+  return { violations, countsPending };
+}
+
+/**
+ * `--repair` of the case items: counts what an overdue case owes (`countOwed`, idempotent by token) and marks it
+ * counted; rewrites a case with stale index keys unchanged at its version (`replaceCase` recomputes the keys). Each
+ * reads the case again first: one that moved on since the Scan is repaired as it is now, or skipped when it changed
+ * between that read and the write (run again).
+ */
+export async function repairCaseItems(store: DynamoStore, violations: readonly CaseItemViolation[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const v of violations) {
+    const c = await store.getCase(v.caseId);
+    if (!c) continue;
+    if (v.kind === 'METRICS_OWED') {
+      if (!owesMetrics(c)) continue;
+      try {
+        await countOwed(store, [c]);
+      } catch (e) {
+        done.push(`count failed ${c.caseId}: ${String(e)}`);
+        continue;
+      }
+      await store.markSettled(c.caseId, c.version, { counted: true });
+      done.push(`counted ${c.caseId} v${c.version}`);
+    } else if (await store.replaceCase(c, c.version)) {
+      done.push(`reindexed ${c.caseId} v${c.version}`);
+    } else {
+      done.push(`reindex skipped ${c.caseId} (changed meanwhile: run again)`);
+    }
+  }
+  return done;
+}
+
 /** Reads every report and case item: a paginated Scan in `segments` parallel segments. */
 export async function scanStore(
   db: DynamoDBClient,
@@ -123,6 +257,7 @@ export async function scanStore(
 ): Promise<StoreSnapshot> {
   const reports: ReportFacts[] = [];
   const cases: CaseFacts[] = [];
+  const caseItems: CaseItemFacts[] = [];
   let scanned = 0;
   const unreadable: string[] = [];
   const segment = async (n: number) => {
@@ -134,7 +269,7 @@ export async function scanStore(
           Segment: n,
           TotalSegments: segments,
           FilterExpression: '#sk = :rpt OR #sk = :case',
-          ProjectionExpression: '#pk, #sk, #doc, #v, #av, #st, #cid, #rel',
+          ProjectionExpression: ['#pk, #sk, #doc, #v, #av, #st, #cid, #rel, #mo', ...INDEX_NAMES.keys()].join(', '),
           ExpressionAttributeNames: {
             '#pk': 'pk',
             '#sk': 'sk',
@@ -144,6 +279,8 @@ export async function scanStore(
             '#st': 'state',
             '#cid': 'caseId',
             '#rel': 'relation',
+            '#mo': 'metricsOwed',
+            ...Object.fromEntries(INDEX_NAMES),
           },
           ExpressionAttributeValues: { ':rpt': { S: 'RPT' }, ':case': { S: 'CASE' } },
           ...(start ? { ExclusiveStartKey: start } : {}),
@@ -158,8 +295,10 @@ export async function scanStore(
           else unreadable.push(String(item.pk));
         } else if (item.sk === 'CASE' && String(item.pk).startsWith('CASE#')) {
           const c = caseFactsOf(item);
-          if (c) {
+          const own = c ? caseItemFactsOf(item) : undefined;
+          if (c && own) {
             cases.push(c);
+            caseItems.push(own);
             if (onCase) onCase(JSON.parse(String(item.doc)) as Case);
           } else unreadable.push(String(item.pk));
         }
@@ -173,8 +312,11 @@ export async function scanStore(
       `无法解析的记录 unreadable items (${unreadable.length}): ${unreadable.slice(0, 5).join(', ')}\n`,
     );
   }
-  return { reports, cases, scanned };
+  return { reports, cases, caseItems, scanned };
 }
+
+/** Placeholder names of the case items' index attributes in the Scan's projection (`#i0` → `gsi3pk` …). */
+const INDEX_NAMES = new Map<string, string>(CASE_INDEX_ATTRIBUTES.map((name, i) => [`#i${i}`, name]));
 
 /** Department of a department queue id (`dept-<id>`), from the topology. */
 function queueDepartments(): Map<string, string> {
@@ -393,8 +535,16 @@ export async function run(args: string[]): Promise<number> {
       wantMetrics ? (c) => casesForMetrics.push(c) : undefined,
     );
     const rec = reconcile(snapshot.reports, snapshot.cases, { now, graceMinutes: grace });
+    const own = checkCaseItems(snapshot.caseItems, { now, graceMinutes: grace });
     const queues = p.flags.queues === true ? await checkDepartmentQueues(target, snapshot.cases, peek) : undefined;
     const repaired = p.flags.repair === true ? await repair(target, rec, snapshot) : [];
+    // Before `--metrics` compares: a count made here is then in the stored aggregates.
+    if (p.flags.repair === true) {
+      repaired.push(...(await repairCaseItems(new DynamoStore(db, target.table), own.violations)));
+    }
+    const violations = [...rec.violations, ...own.violations];
+    const owedCounts = own.violations.filter((v) => v.kind === 'METRICS_OWED').length;
+    const staleIndex = own.violations.length - owedCounts;
     let metrics: MetricsCheck | undefined;
     if (wantMetrics) {
       const since = now.getTime() - grace * 60_000;
@@ -413,7 +563,7 @@ export async function run(args: string[]): Promise<number> {
       }
     }
     const misrouted = queues?.misrouted.length ?? 0;
-    const failed = rec.violations.length + misrouted + (metrics?.mismatches.length ?? 0);
+    const failed = violations.length + misrouted + (metrics?.mismatches.length ?? 0);
     if (asJson) {
       process.stdout.write(
         `${JSON.stringify({
@@ -424,7 +574,12 @@ export async function run(args: string[]): Promise<number> {
           settled: rec.settled,
           pending: rec.pending,
           owed: rec.owed,
-          violations: rec.violations,
+          countsPending: own.countsPending.map((c) => ({
+            caseId: c.caseId,
+            version: c.version,
+            updatedAt: c.updatedAt,
+          })),
+          violations,
           ...(queues
             ? {
                 queues: {
@@ -442,7 +597,7 @@ export async function run(args: string[]): Promise<number> {
         })}\n`,
       );
     } else {
-      for (const v of rec.violations) process.stdout.write(`✗ ${v.kind} ${v.message}\n`);
+      for (const v of violations) process.stdout.write(`✗ ${v.kind} ${v.message}\n`);
       for (const m of queues?.misrouted ?? []) {
         process.stdout.write(
           `✗ MISROUTED_MESSAGE 队列 ${m.queueId} 收到发往 ${m.department} 的事件 ${m.eventId ?? '?'} (case ${m.caseId ?? '?'})\n`,
@@ -451,6 +606,11 @@ export async function run(args: string[]): Promise<number> {
       for (const o of rec.owed.filter((x) => !x.overdue)) {
         process.stdout.write(
           `… 待通知 owed ${o.caseId} v${o.version} (announced ${o.announcedVersion}) since ${o.updatedAt}\n`,
+        );
+      }
+      for (const c of own.countsPending) {
+        process.stdout.write(
+          `… 待计数 counts owed ${c.caseId} v${c.version} (${c.metricsOwed}) since ${c.updatedAt}\n`,
         );
       }
       for (const m of metrics?.mismatches ?? []) process.stdout.write(`${mismatchLine(m)}\n`);
@@ -463,7 +623,9 @@ export async function run(args: string[]): Promise<number> {
         : '';
       process.stdout.write(
         `${failed === 0 ? '✓' : '✗'} 诉求 reports ${rec.reports}，工单 cases ${rec.cases}，已落实 settled ${rec.settled}，` +
-          `待分拨 pending ${rec.pending.length}，待通知 owed ${rec.owed.length}，违规 violations ${failed}${q}${mq} ` +
+          `待分拨 pending ${rec.pending.length}，待通知 owed ${rec.owed.length}，` +
+          `考核未计 metrics owed ${owedCounts + own.countsPending.length} (overdue ${owedCounts})，` +
+          `索引过期 stale index ${staleIndex}，违规 violations ${failed}${q}${mq} ` +
           `(table ${target.table}, ${snapshot.scanned} items scanned, grace ${grace} min)\n`,
       );
     }

@@ -1,7 +1,7 @@
 /**
  * The case lifecycle against the ports: load → map to the machine's snapshot → `applyAction` → ONE conditional write
- * of the whole case (expected version) with the audit record appended and the owed events recorded → publish →
- * mark announced → tell the citizen when the step concerns them.
+ * of the whole case (expected version) with the audit record appended, the owed events and the owed counts recorded →
+ * count → publish → mark both settled (one write) → tell the citizen when the step concerns them.
  *
  * - A lost race (someone changed the case since it was read, or since the caller read it: `expectedVersion`) is a
  *   409 CONFLICT and changes nothing; the caller re-reads and decides again.
@@ -14,7 +14,7 @@
  *   one, so ids do not leak); a citizen only the case they filed (same contact digest); supervisors, agents and the
  *   system all.
  */
-import type { Case } from '../case.ts';
+import { type Case, owesMetrics } from '../case.ts';
 import { CityLoopError } from '../errors.ts';
 import { toShanghaiIso } from '../ids.ts';
 import type { Action } from '../lifecycle/actions.ts';
@@ -22,6 +22,7 @@ import { applyAction } from '../lifecycle/machine.ts';
 import { CASE_STATES, ENDED_STATES as ENDED, OPEN_STATES } from '../lifecycle/states.ts';
 import type { Actor, AuditRecord, TimeWindows } from '../lifecycle/types.ts';
 import type { Bus, BusEvent, CaseStore, Clock, OutboundMessage, Outbox } from '../ports.ts';
+import type { CaseMetricsPort } from '../sla/case-metrics.ts';
 import type { Category, Department } from '../taxonomy/types.ts';
 import { caseEvent } from '../triage/triage.ts';
 import { applySnapshot, citizenRefOf, toSnapshot } from './mapping.ts';
@@ -49,8 +50,8 @@ export interface CaseServiceDeps {
   outbox?: Outbox;
   notices?: NoticeContext;
   deadlines?: DeadlinesHook;
-  /** 考核评价: counts the transition into the daily aggregates (after the write; best effort, never fails the step). */
-  metrics?: (before: Case, after: Case) => Promise<void>;
+  /** 考核评价: the daily aggregates; without it no step is counted. */
+  metrics?: CaseMetricsPort;
   /**
    * 纠错样本: sees every written step (after the write; best effort, never fails the step). The wiring keeps a labelled
    * example when a person set the category (`./corrections.ts`).
@@ -151,7 +152,10 @@ export class CaseService {
    * state that has more cases than were returned, the cursor of its next page (ask again with `state` and `after`).
    * One read of the whole index would return the states in the index's (alphabetical) order, so a department with
    * hundreds of 办结/归档 cases would see those and none of its 待签收 ones; and a cap on the total would hide every
-   * state after one with more than `limit` cases.
+   * state after one with more than `limit` cases. When a page of a state still being worked on was cut, the
+   * department's requests waiting for a supervisor are read too (`listPendingRequests`, as `listDepartmentOpen` does),
+   * so a 延期申请 on a case beyond the cut of its state is still in the answer: once (merged by case id), after the
+   * cases read of its state.
    */
   async listDepartment(
     department: string,
@@ -185,7 +189,20 @@ export class CaseService {
     );
     const more: Record<string, string> = {};
     for (const p of pages) if (p.cursor) more[p.state] = p.cursor;
-    return { cases: pages.flatMap((p) => p.cases), more };
+    const store = this.deps.cases;
+    const cut = pages.some((p) => p.cursor !== undefined && !ENDED.has(p.state));
+    if (!cut || !store.listPendingRequests) return { cases: pages.flatMap((p) => p.cases), more };
+    const seen = new Set(pages.flatMap((p) => p.cases.map((c) => c.caseId)));
+    // Eventually consistent too: a request decided since has `pending` null again, a case may have moved on.
+    const waiting = (await store.listPendingRequests(department, limit)).cases.filter(
+      (c) => c.department === department && !ENDED.has(c.state) && c.pending != null && !seen.has(c.caseId),
+    );
+    // Beyond the cut of their state: after the cases read of it, in the department index's order (deadline, case id).
+    const due = (c: Case) =>
+      `${(c.deadlines as { resolveDue?: string } | undefined)?.resolveDue ?? c.receivedAt}#${c.caseId}`;
+    waiting.sort((a, b) => (due(a) < due(b) ? -1 : due(a) > due(b) ? 1 : 0));
+    const cases = pages.flatMap((p) => [...p.cases, ...waiting.filter((c) => c.state === p.state)]);
+    return { cases, more };
   }
 
   /**
@@ -193,18 +210,33 @@ export class CaseService {
    * department would be a few hundred). First one read from the first open state's name to the last: when that holds
    * the whole range, it is the answer (ended states inside it, `rejected`, dropped). When it does not, one read per
    * run of open state names (`OPEN_RANGES`), up to `limit` of each: a cut over the whole range would let hundreds of
-   * 待签收 hide the 办结反馈 and 退单申请 waiting for approval, or 100 rejected cases the 人工分拨 ones. By state, then
-   * deadline (the most urgent of each state first); `truncated` when a run has more cases than were read.
+   * 待签收 hide the 办结反馈 and 退单申请 waiting for approval, or 100 rejected cases the 人工分拨 ones. A cut read also
+   * reads the department's requests waiting for a supervisor (`listPendingRequests`, the sparse `pending` index, when
+   * the store has it), so a 延期申请 on a case in hand, or a 退单申请, behind more than `limit` others is still in the
+   * answer (once: merged by case id). By state, then deadline (the most urgent of each state first); `truncated` when
+   * a run, or the pending requests, had more cases than were read.
    */
   async listDepartmentOpen(department: string, limit = 100): Promise<{ cases: Case[]; truncated: boolean }> {
     const open = (c: Case) => c.department === department && !ENDED.has(c.state);
     const whole: readonly [string, string] = [OPEN_RANGES[0]![0], OPEN_RANGES.at(-1)![1]];
     const first = await this.deps.cases.listDepartmentCases(department, { statesFrom: whole, limit });
     if (first.cursor === undefined) return { cases: first.cases.filter(open), truncated: false };
-    const pages = await Promise.all(
-      OPEN_RANGES.map((range) => this.deps.cases.listDepartmentCases(department, { statesFrom: range, limit })),
-    );
-    return { cases: pages.flatMap((p) => p.cases).filter(open), truncated: pages.some((p) => p.cursor !== undefined) };
+    const store = this.deps.cases;
+    const [pending, ...pages] = await Promise.all([
+      store.listPendingRequests ? store.listPendingRequests(department, limit) : undefined,
+      ...OPEN_RANGES.map((range) => store.listDepartmentCases(department, { statesFrom: range, limit })),
+    ]);
+    const cases = pages.flatMap((p) => p?.cases ?? []).filter(open);
+    const truncated = pages.some((p) => p?.cursor !== undefined) || pending?.cursor !== undefined;
+    const seen = new Set(cases.map((c) => c.caseId));
+    // The pending index is eventually consistent too: a request decided since has `pending` null again.
+    const waiting = (pending?.cases ?? []).filter((c) => open(c) && c.pending != null && !seen.has(c.caseId));
+    if (waiting.length === 0) return { cases, truncated };
+    // In the department index's order (`<state>#<deadline>#<caseId>`), which the runs were read in.
+    const key = (c: Case) =>
+      `${c.state}#${(c.deadlines as { resolveDue?: string } | undefined)?.resolveDue ?? c.receivedAt}#${c.caseId}`;
+    const merged = [...cases, ...waiting].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    return { cases: merged, truncated };
   }
 
   /** Applies one action; throws a CityLoopError (4xx) when it is refused or the race is lost. */
@@ -237,18 +269,15 @@ export class CaseService {
     };
     next.pendingEvents = [...this.owedBy(c), event];
     next.announcedVersion = c.announcedVersion;
+    this.deps.metrics?.owe(c, next);
 
     if (!(await this.deps.cases.replaceCase(next, c.version))) {
       const now2 = await this.deps.cases.getCase(caseId);
       throw conflict(now2?.version ?? c.version);
     }
-    if (this.deps.metrics) {
-      await this.deps
-        .metrics(c, next)
-        .catch((e: unknown) =>
-          this.log.warn('case metrics not recorded', { caseId: next.caseId, version: next.version, error: String(e) }),
-        );
-    }
+    // The counts and the bus call side by side; the announcement is marked as soon as the bus answered (with the
+    // counts when they are done by then, else in a second write once they are).
+    const count = this.count(next);
     if (this.deps.corrections) {
       await this.deps.corrections(c, next, result.audit).catch((e: unknown) =>
         this.log.warn('training example not recorded', {
@@ -259,6 +288,9 @@ export class CaseService {
       );
     }
     const announced = await this.announce(next);
+    const early = await Promise.race([count, Promise.resolve(undefined)]);
+    await this.settle(next, { announced, counted: early === true });
+    if (early === undefined && (await count)) await this.settle(next, { announced: false, counted: true });
     const notice = await this.notify(next, result.audit);
     return { case: next, audit: result.audit, event, announced, ...(notice ? { notice } : {}) };
   }
@@ -297,6 +329,7 @@ export class CaseService {
     ];
   }
 
+  /** Publishes what the written case owes the bus; false when it stays owed (the next step or the sweep re-sends). */
   private async announce(c: Case): Promise<boolean> {
     const events = c.pendingEvents ?? [];
     try {
@@ -309,13 +342,29 @@ export class CaseService {
       this.log.warn('case events not announced yet', { caseId: c.caseId, version: c.version, error: String(e) });
       return false;
     }
-    try {
-      await this.deps.cases.markAnnounced(c.caseId, c.version);
-    } catch (e) {
-      // Only means a repeat announcement later; consumers drop it by eventId.
-      this.log.warn('could not mark the case announced', { caseId: c.caseId, error: String(e) });
-    }
     return true;
+  }
+
+  /** Counts what the written case owes the daily aggregates; false when it stays owed (best effort, logged). */
+  private async count(c: Case): Promise<boolean> {
+    if (!this.deps.metrics || !owesMetrics(c)) return false;
+    try {
+      await this.deps.metrics.count(c);
+      return true;
+    } catch (e) {
+      this.log.warn('case metrics not counted yet', { caseId: c.caseId, version: c.version, error: String(e) });
+      return false;
+    }
+  }
+
+  /** One write for both marks. A failure only means a repeat later: consumers drop it by eventId, counts by token. */
+  private async settle(c: Case, settled: { announced: boolean; counted: boolean }): Promise<void> {
+    if (!settled.announced && !settled.counted) return;
+    try {
+      await this.deps.cases.markSettled(c.caseId, c.version, settled);
+    } catch (e) {
+      this.log.warn('could not mark the case settled', { caseId: c.caseId, error: String(e) });
+    }
   }
 
   private async notify(c: Case, audit: AuditRecord): Promise<ActResult['notice']> {

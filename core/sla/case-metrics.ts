@@ -1,14 +1,17 @@
 /**
- * 考核评价 on the stored case: the metrics view of a `Case` and the aggregate ADDs of one transition, applied through
- * a small port (`AggregateSink`, implemented by `DynamoStore.addToAggregates`).
+ * 考核评价 on the stored case: the metrics view of a `Case` and the aggregate ADDs of its transitions, applied through
+ * small ports (`AggregateSink`, `TransitionSink`, implemented by `DynamoStore`).
  *
- * Who calls it: triage for every case it creates (before: null), and the lifecycle service after every accepted,
- * written step (`recordCaseMetrics(store, before, after)`). The token `<caseId>@<version>` makes each transition
- * count once even when a handler retries: the store skips an aggregate item that already holds the token.
+ * The counts are an outbox on the case, like its announcement: a writer records on the case it writes the transition
+ * it owes (`oweCreation` for a new case, `oweTransition` for a step), counts it after the write (`countOwed`), then
+ * drops it (`CaseStore.markSettled(…, { counted: true })`). Whoever meets a case that still owes (a count failed, the
+ * function stopped) counts it: the next step, triage on a redelivered report, the sweep, `cityloop verify --repair`.
+ * The token `<caseId>@<version>` of each transition makes it count once on each aggregate item whoever counts it and
+ * however often: the store skips an item that already holds the token.
  */
 import { defaultCalendar } from '../calendar/default.ts';
 import type { WorkingCalendar } from '../calendar/working-calendar.ts';
-import type { Case } from '../case.ts';
+import type { Case, MetricsOwed } from '../case.ts';
 import type { CaseStore, PutCaseResult } from '../ports.ts';
 import { findStreet } from '../routing.ts';
 import { defaultDepartments } from '../taxonomy/defaults.ts';
@@ -19,6 +22,13 @@ import { type AggregateDelta, type CaseMetricView, transitionDeltas } from './me
 /** The port the store implements: atomic ADDs per aggregate item, each transition counted once per item. */
 export interface AggregateSink {
   addToAggregates(deltas: readonly AggregateDelta[], token?: string): Promise<{ applied: number; skipped: number }>;
+}
+
+/** Several transitions at once, one update per aggregate item (`DynamoStore.addTransitionsToAggregates`). */
+export interface TransitionSink {
+  addTransitionsToAggregates(
+    transitions: readonly { deltas: readonly AggregateDelta[]; token: string }[],
+  ): Promise<{ applied: number; skipped: number }>;
 }
 
 export interface CaseMetricsContext {
@@ -117,26 +127,85 @@ export async function recordCaseMetrics(
 }
 
 /**
- * A CaseStore that remembers the cases it created (triage's `createCase` returns only `created`), so the caller can
- * count them once the batch is written. With `replayed`, also the cases a redelivered batch found already written and
- * still as they were created (same version): the first attempt may have stopped between the case write and its
- * counts (a crash, a timeout), and counting them again under the same token (`<caseId>@<version>`) adds only what is
- * missing. A case that moved on since is not in it: its creation snapshot is gone (`cityloop verify --metrics`
- * recounts such items).
+ * The daily aggregates as a writer of cases sees them: each write owes its transition on the written case (an outbox,
+ * like the announcement), counts it after the write, and drops it once counted (`CaseStore.markSettled`). A count
+ * that fails stays owed and is made by whoever meets the case next. Wired with `oweTransition` and `countOwed`.
  */
-export function recordingCreations(store: CaseStore, created: Case[], replayed?: Case[]): CaseStore {
+export interface CaseMetricsPort {
+  /** Records on `after`, before it is written, the transition it owes (`oweTransition`). */
+  owe(before: Case, after: Case): void;
+  /** Counts everything the written case owes (`countOwed`); throws when the store failed. */
+  count(c: Case): Promise<void>;
+}
+
+/** The port on a store (`DynamoStore`). */
+export function caseMetricsPort(
+  sink: TransitionSink,
+  ctx: CaseMetricsContext = defaultMetricsContext(),
+): CaseMetricsPort {
+  return {
+    owe: (before, after) => oweTransition(before, after, ctx),
+    count: (c) => countOwed(sink, [c], ctx),
+  };
+}
+
+/**
+ * The transition `before → after` that `after` owes the aggregates, appended to what `before` still owed (call it on
+ * `after` before writing it; `countOwed` after the write). Each entry keeps the view it counts from, so the count can
+ * be made later by whoever meets the case (the next step, the sweep, a redelivered report, `cityloop verify
+ * --repair`), even after other writes moved the case on.
+ */
+export function oweTransition(before: Case, after: Case, ctx: CaseMetricsContext = defaultMetricsContext()): void {
+  const entry: MetricsOwed = { version: before.version, view: caseMetricView(before, ctx), to: after.version };
+  after.metricsOwed = [...(before.metricsOwed ?? []), entry];
+}
+
+/**
+ * The transitions a case owes, oldest first: each from its entry's view to the next entry's view, the last one to the
+ * case as it stands, under the token fixed when it was owed.
+ */
+export function owedTransitions(
+  c: Case,
+  ctx: CaseMetricsContext = defaultMetricsContext(),
+): { deltas: AggregateDelta[]; token: string }[] {
+  const owed = c.metricsOwed ?? [];
+  if (owed.length === 0) return [];
+  const now = caseMetricView(c, ctx);
+  return owed.map((o, i) => ({
+    deltas: transitionDeltas({ before: o.view, after: owed[i + 1]?.view ?? now }, { calendar: ctx.calendar }),
+    token: `${c.caseId}@${o.to}`,
+  }));
+}
+
+/**
+ * Counts what the cases owe, in one call (one update per aggregate item). Throws when the store failed: the cases keep
+ * what they owe, and counting again adds only what is missing (the tokens). After it resolves, mark each case counted
+ * (`CaseStore.markSettled(…, { counted: true })`).
+ */
+export async function countOwed(
+  sink: TransitionSink,
+  cases: readonly Case[],
+  ctx: CaseMetricsContext = defaultMetricsContext(),
+): Promise<void> {
+  const transitions = cases.flatMap((c) => owedTransitions(c, ctx)).filter((t) => t.deltas.length > 0);
+  if (transitions.length > 0) await sink.addTransitionsToAggregates(transitions);
+}
+
+/**
+ * A CaseStore that remembers the cases it created (triage's `createCase` returns only `created`), so the caller can
+ * tell their citizens once the batch is written.
+ */
+export function recordingCreations(store: CaseStore, created: Case[]): CaseStore {
   return {
     createCase: async (c: Case): Promise<PutCaseResult> => {
       const r = await store.createCase(c);
       if (r.created) created.push(c);
-      else if (replayed && r.existing.version === c.version && r.existing.caseId === c.caseId) {
-        replayed.push(r.existing);
-      }
       return r;
     },
     getCase: (id) => store.getCase(id),
     replaceCase: (c, v) => store.replaceCase(c, v),
     markAnnounced: (id, v) => store.markAnnounced(id, v),
+    markSettled: (id, v, settled) => store.markSettled(id, v, settled),
     listDepartmentCases: (d, o) => store.listDepartmentCases(d, o),
   };
 }

@@ -17,9 +17,10 @@
  *   records them as announced.
  */
 import { formatShanghai } from '../calendar/shanghai-time.ts';
-import type { Case, HistoryEntry } from '../case.ts';
-import type { BusEvent } from '../ports.ts';
+import { type Case, type HistoryEntry, owesMetrics } from '../case.ts';
+import type { BusEvent, Settled } from '../ports.ts';
 import { caseEvent } from '../triage/triage.ts';
+import type { CaseMetricsPort } from './case-metrics.ts';
 import { policyForCase, type SlaEnv } from './case-sla.ts';
 import { asSlaRecord, recomputeDeadlines, type SlaRecord, timeWindows } from './deadlines.ts';
 import { caseDueKey, DUE_SHARDS, PROVISIONAL_ALARM_FIELD, provisionalAlarmOwed } from './due-key.ts';
@@ -46,9 +47,16 @@ export interface SlaSweepPorts {
   queryDue(shard: number, upperBound: string, limit: number, after?: DueCursor): Promise<DuePage>;
   getCase(caseId: string): Promise<Case | undefined>;
   replaceCase(c: Case, expectedVersion: number): Promise<boolean>;
-  markAnnounced(caseId: string, version: number): Promise<void>;
+  markSettled(caseId: string, version: number, settled: Settled): Promise<void>;
   publish(events: BusEvent[]): Promise<{ failed: number[] }>;
   departmentName?(id: string | undefined): string | undefined;
+  /**
+   * 考核数据: what a case the sweep meets still owes the daily aggregates is counted (a writer stopped before its
+   * count). The sweep's own writes keep the case's version and change nothing the aggregates count (a fired timer,
+   * a note); a recompute of provisional deadlines does move due days, which `cityloop verify --metrics` reports.
+   * Absent → nothing counted.
+   */
+  metrics?: Pick<CaseMetricsPort, 'count'>;
 }
 
 export interface SlaSweepOptions {
@@ -89,6 +97,8 @@ export interface SlaSweepResult {
   repaired: number;
   recomputed: number;
   reannounced: number;
+  /** Cases whose owed counts (考核数据) the sweep made. */
+  recounted: number;
   /** Timers fired in this run, by step: 预警, 超期, 催办. */
   warnings: number;
   breaches: number;
@@ -219,6 +229,8 @@ export interface EntryResult {
   emitted: number;
   /** Owed case announcements re-sent. */
   reannounced: number;
+  /** The case's owed counts were made. */
+  recounted?: boolean;
   /** The provisional alarm was raised. */
   alarm: boolean;
   /** Which timer step fired (for the breach metric the stack alarms on). */
@@ -250,20 +262,21 @@ export async function sweepEntry(
     let reannounced = 0;
     if (owed.length > 0) {
       const r = await ports.publish(owed);
-      if (r.failed.length === 0) {
-        await ports.markAnnounced(c.caseId, c.version);
-        reannounced = owed.length;
-      }
+      if (r.failed.length === 0) reannounced = owed.length;
     }
+    const recounted = await countOwedQuietly(ports, c);
     // An entry the current item still carries but the case no longer names (a writer that bypassed caseItem):
-    // rewrite the case unchanged so its item gets the right key.
+    // rewrite the case unchanged (what it owed settled) so its item gets the right key.
     if (entry.version === c.version && caseDueKey(c, opts.shards)?.sk !== entry.sk) {
-      const latest = reannounced > 0 ? { ...c, announcedVersion: c.version } : c;
+      const latest = settledCopy(c, reannounced > 0, recounted);
       if (await ports.replaceCase(latest, c.version)) {
-        return { outcome: 'repaired', emitted: 0, reannounced, alarm: false };
+        return { outcome: 'repaired', emitted: 0, reannounced, recounted, alarm: false };
       }
     }
-    return { outcome: 'stale', emitted: 0, reannounced, alarm: false };
+    if (reannounced > 0 || recounted) {
+      await ports.markSettled(c.caseId, c.version, { announced: reannounced > 0, counted: recounted });
+    }
+    return { outcome: 'stale', emitted: 0, reannounced, recounted, alarm: false };
   }
 
   const at = formatShanghai(now.getTime());
@@ -281,21 +294,24 @@ export async function sweepEntry(
   }
   const r = await ports.publish([...owed, ...sla]);
   if (r.failed.length > 0) return { outcome: 'publish-failed', emitted: 0, reannounced: 0, alarm: false };
+  const recounted = await countOwedQuietly(ports, c);
 
+  // A fired timer or an alarm changes nothing the aggregates count (the deadlines stay): the write owes nothing new.
   const next: Case = {
-    ...c,
+    ...settledCopy(c, true, recounted),
     deadlines: deadlines as unknown as Record<string, unknown>,
     history: [...c.history, ...notes],
-    announcedVersion: c.version,
     ...(alarm ? { [PROVISIONAL_ALARM_FIELD]: deadlines.calendarVersion } : {}),
   };
   const won = await ports.replaceCase(next, c.version);
-  // Lost: the events are out (consumers drop a repeat by eventId); the next run decides again on the new case.
-  if (!won) return { outcome: 'lost', emitted: sla.length, reannounced: owed.length, alarm };
+  // Lost: the events are out (consumers drop a repeat by eventId), the counts made (tokens); the next run decides
+  // again on the new case.
+  if (!won) return { outcome: 'lost', emitted: sla.length, reannounced: owed.length, recounted, alarm };
   return {
     outcome: decision.action === 'stale' ? 'alarm' : 'fired',
     emitted: sla.length,
     reannounced: owed.length,
+    recounted,
     alarm,
     ...(decision.action === 'stale' ? {} : { action: decision.action }),
   };
@@ -329,6 +345,24 @@ async function recompute(
   };
   const won = await ports.replaceCase(next, c.version);
   return { outcome: won ? 'recomputed' : 'lost', emitted: 0, reannounced: 0, alarm: false };
+}
+
+/** Counts what the case still owes the daily aggregates; false when nothing was (none owed, or the store failed). */
+async function countOwedQuietly(ports: SlaSweepPorts, c: Case): Promise<boolean> {
+  if (!ports.metrics || !owesMetrics(c)) return false;
+  try {
+    await ports.metrics.count(c);
+    return true;
+  } catch {
+    return false; // Still owed: the next visit (the next timer, the next step) counts it.
+  }
+}
+
+/** The case with what the sweep settled: announced (its owed events are out) and/or counted. */
+function settledCopy(c: Case, announced: boolean, counted: boolean): Case {
+  const out: Case = { ...c, ...(announced ? { announcedVersion: c.version } : {}) };
+  if (counted) delete out.metricsOwed;
+  return out;
 }
 
 const OUTCOME_COUNTERS: Record<EntryOutcome, keyof SlaSweepResult | null> = {
@@ -375,6 +409,7 @@ export async function runSlaSweep(
     repaired: 0,
     recomputed: 0,
     reannounced: 0,
+    recounted: 0,
     warnings: 0,
     breaches: 0,
     chases: 0,
@@ -385,6 +420,7 @@ export async function runSlaSweep(
       const r = await sweepEntry(ports, e, now, opts);
       out.emitted += r.emitted;
       out.reannounced += r.reannounced;
+      if (r.recounted) out.recounted++;
       if (r.alarm) out.alarms++;
       if (r.outcome === 'fired' && r.action === 'warn') out.warnings++;
       if (r.outcome === 'fired' && r.action === 'breach') out.breaches++;

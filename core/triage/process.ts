@@ -15,13 +15,13 @@
  *   for 重办 (`reopen`, as the citizen who filed it); when that is not possible the need stays on the case history.
  * Two triage workers racing on one incident end on one case: that is the engine's claim protocol (core/dedupe/store.ts).
  */
-import type { Case } from '../case.ts';
+import { type Case, oweCreation, owesMetrics } from '../case.ts';
 import { citizenRefOf } from '../cases/mapping.ts';
 import type { DedupeEngine, DedupeResult } from '../dedupe/engine.ts';
 import { caseIdFor } from '../ids.ts';
 import type { Action } from '../lifecycle/actions.ts';
 import type { Actor } from '../lifecycle/types.ts';
-import type { Bus, BusEvent, CaseStore, ReportStore, StoredReport } from '../ports.ts';
+import type { Bus, BusEvent, CaseStore, ReportStore, Settled, StoredReport } from '../ports.ts';
 import { citizenKey } from '../privacy.ts';
 import { dedupeReportOf, type LatLonConverter, type MergeRelation, mergeIntoCase, owedBefore } from './merge.ts';
 import { type ClassifyResult, caseEvent, classifyReport, openCase, type TriageContext } from './triage.ts';
@@ -45,6 +45,11 @@ export interface TriageDeps {
   departmentName: (id: string | undefined) => string | undefined;
   /** Dedupe (重复件/并案); absent → every report opens its own case. */
   dedupe?: TriageDedupe;
+  /**
+   * 考核数据: counts what the batch's cases owe the daily aggregates (`countOwed`), in one call; throws when the store
+   * failed. With it, a new case owes its creation (`oweCreation`); absent → nothing is owed or counted.
+   */
+  metrics?: { count(cases: readonly Case[]): Promise<void> };
 }
 
 export type TriageRelation = 'new' | 'resubmission' | 'repeat' | 'incident';
@@ -102,30 +107,45 @@ export async function triageBatch(
       return events.length - 1;
     }),
   );
+  const published = events.length > 0 ? await deps.bus.publish(events) : { failed: [] as number[] };
   const failed = new Set<number>();
-  if (events.length > 0) {
-    const result = await deps.bus.publish(events);
-    const refused = new Set(result.failed);
-    slots.forEach((mine, i) => {
-      if (mine.some((slot) => refused.has(slot))) failed.add(i);
-    });
+  const refused = new Set(published.failed);
+  slots.forEach((mine, i) => {
+    if (mine.some((slot) => refused.has(slot))) failed.add(i);
+  });
+  // 3. Mark each case's version announced as soon as the bus answered, all at once: until the mark lands, a report
+  // joining the case in another batch re-sends what it owes (a repeat consumers drop by eventId), so nothing goes
+  // before it. A failure here only means a repeat later.
+  const marked = ok.filter((_v, i) => !failed.has(i));
+  await settleEach(deps.cases, marked, (v) => ({ announced: v.events.length > 0 }));
+  // 4. Count what the cases owe the daily aggregates, all at once (one update per aggregate item): a new case owes its
+  // creation; a case found again (a redelivery) or joined may still owe what an interrupted writer did not count. Then
+  // drop it from each case. When the counts fail, those reports come back through SQS, and their redelivery counts.
+  const owing = new Map<string, Case>();
+  for (const v of marked) if (owesMetrics(v.c)) owing.set(v.c.caseId, v.c);
+  const owes = (v: Staged) => deps.metrics !== undefined && owing.has(v.c.caseId);
+  let uncounted: unknown;
+  if (deps.metrics && owing.size > 0) {
+    try {
+      await deps.metrics.count([...owing.values()]);
+      await settleEach(deps.cases, marked.filter(owes), () => ({ counted: true }));
+    } catch (e) {
+      uncounted = e ?? new Error('metrics not counted');
+    }
   }
-  // 3. Record the announcement; a failure here only means a repeat announcement later.
-  const results: PromiseSettledResult<TriageOutcome>[] = [];
-  let k = 0;
-  for (const s of staged) {
-    if (s.status === 'rejected') {
-      results.push(s);
-      continue;
-    }
-    const idx = k++;
+  return staged.map((s): PromiseSettledResult<TriageOutcome> => {
+    if (s.status === 'rejected') return s;
     const v = s.value;
-    if (failed.has(idx)) {
-      results.push({ status: 'rejected', reason: new Error(`bus rejected the announcement of case ${v.c.caseId}`) });
-      continue;
+    if (!marked.includes(v)) {
+      return { status: 'rejected', reason: new Error(`bus rejected the announcement of case ${v.c.caseId}`) };
     }
-    if (v.events.length > 0) await markAnnouncedQuietly(deps.cases, v.c);
-    results.push({
+    if (owes(v) && uncounted !== undefined) {
+      return {
+        status: 'rejected',
+        reason: new TriageRetryError(`case ${v.c.caseId} is written but not counted yet: ${String(uncounted)}`),
+      };
+    }
+    return {
       status: 'fulfilled',
       value: {
         trackingNo: v.report.trackingNo,
@@ -135,9 +155,20 @@ export async function triageBatch(
         ...(v.dedupe ? { reporterCount: v.dedupe.reporterCount, crossed: v.dedupe.crossed } : {}),
         ...(v.reopen ? { reopen: v.reopen } : {}),
       },
-    });
+    };
+  });
+}
+
+/** One mark per case version (reports of a batch may share one), all at once. */
+async function settleEach(cases: CaseStore, staged: Staged[], what: (v: Staged) => Settled): Promise<void> {
+  const marks = new Map<string, Promise<void>>();
+  for (const v of staged) {
+    const w = what(v);
+    if (!w.announced && !w.counted) continue;
+    const key = `${v.c.caseId}@${v.c.version}`;
+    if (!marks.has(key)) marks.set(key, settleQuietly(cases, v.c, w));
   }
-  return results;
+  await Promise.all(marks.values());
 }
 
 async function stageAll(deps: TriageDeps, reports: readonly StoredReport[]): Promise<PromiseSettledResult<Staged>[]> {
@@ -247,6 +278,7 @@ async function open(
   verdict: ClassifyResult,
 ): Promise<Staged> {
   const opened = openCase(report, ctx, verdict);
+  if (deps.metrics) oweCreation(opened.case);
   const put = await deps.cases.createCase(opened.case);
   if (put.created) return { report, c: opened.case, events: opened.events, relation: 'new' };
   const existing = put.existing;
@@ -382,10 +414,11 @@ async function reopenClosed(
   }
 }
 
-async function markAnnouncedQuietly(cases: CaseStore, c: Case): Promise<void> {
+async function settleQuietly(cases: CaseStore, c: Case, what: Settled): Promise<void> {
   try {
-    await cases.markAnnounced(c.caseId, c.version);
+    await cases.markSettled(c.caseId, c.version, what);
   } catch {
-    // The case stays "owed": the next delivery or the sweep announces it again; consumers drop it by eventId.
+    // The case stays "owed": the next delivery or the sweep announces (and counts) it again; consumers drop a repeat by
+    // eventId, the aggregates a repeated count by token.
   }
 }

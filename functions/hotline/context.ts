@@ -23,6 +23,7 @@ import type {
   StoredReport,
   WorkQueue,
 } from '#core/ports.ts';
+import { countOwed } from '#core/sla/case-metrics.ts';
 import type { Category } from '#core/taxonomy/types.ts';
 import type { MergeRelation } from '#core/triage/merge.ts';
 import type { Classify } from '#core/triage/triage.ts';
@@ -75,6 +76,8 @@ export interface HotlineDeps {
   dedupeJoin?: (report: StoredReport, c: Case, relation: MergeRelation) => Promise<void>;
   /** Notices to the citizen (the answer by SMS or email); absent → nobody is told. */
   notices?: { outbox: Outbox; context: NoticeContext };
+  /** 考核数据: counts a case the hotline creates (a consultation answered on the call); absent → not counted. */
+  metrics?: { count(c: Case): Promise<void> };
 }
 
 let classifierLoad: Promise<Classify | undefined> | undefined;
@@ -112,5 +115,6 @@ export function runtimeDeps(): HotlineDeps {
     duplicateSuggestions: (query) => duplicateSuggestions(query),
     dedupeJoin: (report, c, relation) => joinAttached(report, c, relation),
     notices: { outbox: rt.outbox, context: noticeContext },
+    metrics: { count: (c) => countOwed(rt.store, [c]) },
   };
 }

@@ -21,7 +21,7 @@ import {
   parseSubmission,
   type Source,
 } from '#channels/hotline/submission.ts';
-import type { Case } from '#core/case.ts';
+import { type Case, oweCreation, owesMetrics } from '#core/case.ts';
 import { buildNotice } from '#core/cases/notify.ts';
 import { CityLoopError } from '#core/errors.ts';
 import { toShanghaiIso } from '#core/ids.ts';
@@ -143,7 +143,10 @@ export async function submitReport(
 
 interface Answered {
   duplicate: boolean;
-  /** The case still owes the bus events (announcement failed): triage must see the report to re-send them. */
+  /**
+   * The case still owes the bus events (announcement failed) or its counts: triage must see the report to re-send
+   * and count them.
+   */
   owed: boolean;
 }
 
@@ -167,17 +170,21 @@ async function answerCase(
       ...chosen,
     });
     if (!built.ok) throw built.error;
+    // 考核数据: a consultation answered on the call counts like any case (受理, 当日办结).
+    if (deps.metrics) oweCreation(built.case);
     const put = await deps.store.createCase(built.case);
     if (put.created) {
+      const counted = await count(deps, built.case);
       const announced = await announce(deps, built.case);
+      await settle(deps, built.case, { announced, counted });
       await notify(deps, built.case, built.audit);
-      return { duplicate: false, owed: !announced };
+      return { duplicate: false, owed: !announced || (deps.metrics !== undefined && !counted) };
     }
     existing = put.existing;
   }
   // Answered already: the same submission again (a retry, or two agents on one letter).
   if (existing.state === 'answered') {
-    return { duplicate: true, owed: existing.announcedVersion < existing.version };
+    return { duplicate: true, owed: existing.announcedVersion < existing.version || owesMetrics(existing) };
   }
   // The case exists in another state (filed earlier without the answer): the lifecycle decides (received/triage only).
   const done = await deps.cases.act(caseId, { type: 'answer', text: answer }, { role: actor.role, id: actor.id });
@@ -209,13 +216,29 @@ async function announce(deps: HotlineDeps, c: Case): Promise<boolean> {
     log.warn('case events not announced yet', { caseId: c.caseId, error: (e as Error).message });
     return false;
   }
-  try {
-    await deps.store.markAnnounced(c.caseId, c.version);
-  } catch (e) {
-    // Only means a repeat announcement later; consumers drop it by eventId.
-    log.warn('could not mark the case announced', { caseId: c.caseId, error: (e as Error).message });
-  }
   return true;
+}
+
+/** Counts the new case into the daily aggregates; false when it stays owed (triage counts it from the report). */
+async function count(deps: HotlineDeps, c: Case): Promise<boolean> {
+  if (!deps.metrics) return false;
+  try {
+    await deps.metrics.count(c);
+    return true;
+  } catch (e) {
+    log.warn('case metrics not counted yet', { caseId: c.caseId, error: (e as Error).message });
+    return false;
+  }
+}
+
+/** Both marks in one write; a failure only means a repeat later (consumers drop it by eventId, counts by token). */
+async function settle(deps: HotlineDeps, c: Case, settled: { announced: boolean; counted: boolean }): Promise<void> {
+  if (!settled.announced && !settled.counted) return;
+  try {
+    await deps.store.markSettled(c.caseId, c.version, settled);
+  } catch (e) {
+    log.warn('could not mark the case settled', { caseId: c.caseId, error: (e as Error).message });
+  }
 }
 
 /** The answer in writing to the citizen (SMS for a caller); best effort, never fails the submission. */

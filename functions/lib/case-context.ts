@@ -23,7 +23,7 @@ import { toShanghaiIso } from '#core/ids.ts';
 import { type Action, ActionSchema } from '#core/lifecycle/actions.ts';
 import type { ActionType } from '#core/lifecycle/states.ts';
 import type { Actor } from '#core/lifecycle/types.ts';
-import { recordCaseMetrics } from '#core/sla/case-metrics.ts';
+import { caseMetricsPort } from '#core/sla/case-metrics.ts';
 import { slaHook } from '#core/sla/lifecycle.ts';
 import { defaultDepartments, defaultTaxonomy, departmentName } from '#core/taxonomy/defaults.ts';
 import type { Category } from '#core/taxonomy/types.ts';
@@ -119,9 +119,7 @@ export function caseService(): CaseService {
         notices: noticeContext,
         // The SLA engine keeps `deadlines` and the machine's windows in step with each transition.
         deadlines: slaHook(),
-        metrics: async (before, after) => {
-          await recordCaseMetrics(rt.store, before, after);
-        },
+        metrics: caseMetricsPort(rt.store),
         // 人工分拨/改派 with a category: a labelled example for the next training (`cityloop corrections`).
         corrections: async (before, after, audit) => {
           taxonomyIndex ??= indexTaxonomy(defaultTaxonomy);

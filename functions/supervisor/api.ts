@@ -107,7 +107,9 @@ async function list(event: HttpEvent): Promise<HttpResult> {
     );
   }
   const targets = department ? [department] : defaultDepartments.map((d) => d.id);
-  // Across every department without a state: the work in progress, one read a department (`listDepartmentOpen`).
+  // Across every department without a state: the work in progress, one read a department (`listDepartmentOpen`). One
+  // department: every state (`listDepartment`). Either way a department whose read is cut also gives its requests
+  // waiting for a supervisor from the sparse `pending` index, kept below whatever their rank.
   const found = await Promise.all(
     targets.map(async (d) => {
       if (department || state) {

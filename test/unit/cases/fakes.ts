@@ -3,6 +3,7 @@ import type { Case } from '#core/case.ts';
 import { CaseService, type CaseServiceDeps } from '#core/cases/service.ts';
 import { CityLoopError } from '#core/errors.ts';
 import type { Citizen } from '#core/intake/schema.ts';
+import { ENDED_STATES } from '#core/lifecycle/states.ts';
 import type {
   Bus,
   BusEvent,
@@ -11,10 +12,12 @@ import type {
   DepartmentListOptions,
   OutboundMessage,
   Outbox,
+  Settled,
   StoredReport,
 } from '#core/ports.ts';
 import { defaultDepartments, defaultTaxonomy } from '#core/taxonomy/defaults.ts';
 import { type Classify, openCase } from '#core/triage/triage.ts';
+import { settleInMemory } from '../../helpers/memory-settle.ts';
 
 export class MemoryCases implements CaseStore {
   cases = new Map<string, Case>();
@@ -41,8 +44,10 @@ export class MemoryCases implements CaseStore {
     return true;
   }
   async markAnnounced(id: string, version: number) {
-    const c = this.cases.get(id);
-    if (c && c.version === version && c.announcedVersion < version) c.announcedVersion = version;
+    settleInMemory(this.cases.get(id), version, { announced: true });
+  }
+  async markSettled(id: string, version: number, settled: Settled) {
+    settleInMemory(this.cases.get(id), version, settled);
   }
   /** Pages like the department index: sorted by `<state>#<deadline>#<id>`, the cursor being the last key read. */
   async listDepartmentCases(department: string, opts: DepartmentListOptions = {}): Promise<CasePage> {
@@ -69,6 +74,19 @@ export class MemoryCases implements CaseStore {
     return {
       cases: page.map((c) => structuredClone(c)),
       ...(more && page.length > 0 ? { cursor: keyOf(page.at(-1)!) } : {}),
+    };
+  }
+  /** Pages like the sparse pending index: open cases with a request, by `<requestedAt>#<id>`; the cursor a key. */
+  async listPendingRequests(department: string, limit = 100, after?: string): Promise<CasePage> {
+    const keyOf = (c: Case) => `${c.pending?.requestedAt}#${c.caseId}`;
+    const sorted = [...this.cases.values()]
+      .filter((c) => c.department === department && c.pending != null && !ENDED_STATES.has(c.state))
+      .filter((c) => after === undefined || keyOf(c) > after)
+      .sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1));
+    const page = sorted.slice(0, limit);
+    return {
+      cases: page.map((c) => structuredClone(c)),
+      ...(sorted.length > page.length && page.length > 0 ? { cursor: keyOf(page.at(-1)!) } : {}),
     };
   }
 }

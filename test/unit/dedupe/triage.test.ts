@@ -8,11 +8,12 @@ import { InMemoryDedupeStore } from '#core/dedupe/store.ts';
 import { caseIdFor, type TrackingNo } from '#core/ids.ts';
 import type { Action } from '#core/lifecycle/actions.ts';
 import type { Actor } from '#core/lifecycle/types.ts';
-import type { Bus, BusEvent, CaseStore, ReportStore, StoredReport } from '#core/ports.ts';
+import type { Bus, BusEvent, CaseStore, ReportStore, Settled, StoredReport } from '#core/ports.ts';
 import { defaultDepartments, defaultTaxonomy } from '#core/taxonomy/defaults.ts';
 import { MAX_MERGE_HISTORY, mergeIntoCase } from '#core/triage/merge.ts';
 import { type TriageDeps, type TriageOutcome, triageBatch } from '#core/triage/process.ts';
 import type { TriageContext } from '#core/triage/triage.ts';
+import { settleInMemory } from '../../helpers/memory-settle.ts';
 import { type IncidentDraft, threeIncidents } from './three-incidents.ts';
 
 class MemoryCases implements CaseStore {
@@ -44,8 +45,10 @@ class MemoryCases implements CaseStore {
     return true;
   }
   async markAnnounced(id: string, version: number) {
-    const c = this.cases.get(id);
-    if (c && c.version === version && c.announcedVersion < version) c.announcedVersion = version;
+    settleInMemory(this.cases.get(id), version, { announced: true });
+  }
+  async markSettled(id: string, version: number, settled: Settled) {
+    settleInMemory(this.cases.get(id), version, settled);
   }
   async listDepartmentCases() {
     return { cases: [] };

@@ -49,6 +49,9 @@ class World {
         const c = this.cases.get(caseId);
         if (c) this.cases.set(caseId, { ...c, announcedVersion: version, pendingEvents: [] });
       },
+      markSettled: async (caseId, version, settled) => {
+        if (settled.announced) await caseStore.markAnnounced(caseId, version);
+      },
       listDepartmentCases: async () => ({ cases: [] }),
     };
     const bus: Bus = {

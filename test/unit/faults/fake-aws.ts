@@ -35,7 +35,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { compilePattern } from '#core/eventbridge/pattern.ts';
-import type { Topology } from '#core/topology.ts';
+import { TABLE_INDEXES, type Topology } from '#core/topology.ts';
 
 // ---- faults ------------------------------------------------------------------------------------------------------
 
@@ -365,7 +365,13 @@ export class FakeDynamo {
   }) {
     const ctx = this.ctx(input);
     const cond = parseCondition(input.KeyConditionExpression ?? '');
-    const index = INDEXES[input.IndexName ?? ''] ?? { pk: 'pk', sk: 'sk' };
+    const index = input.IndexName === undefined ? { pk: 'pk', sk: 'sk' } : INDEXES[input.IndexName];
+    // As DynamoDB answers a Query on an index the table does not have.
+    if (!index) {
+      throw Object.assign(new Error(`The table does not have the specified index: ${input.IndexName}`), {
+        name: 'ValidationException',
+      });
+    }
     let rows = [...this.items.values()]
       .filter((it) => it[index.pk] !== undefined && evaluate(cond, it, ctx))
       .sort((a, b) => String(a[index.sk] ?? '').localeCompare(String(b[index.sk] ?? '')));
@@ -425,13 +431,10 @@ export class FakeDynamo {
   }
 }
 
-const INDEXES: Record<string, { pk: string; sk: string }> = {
-  gsi1: { pk: 'gsi1pk', sk: 'gsi1sk' },
-  gsi2: { pk: 'gsi2pk', sk: 'gsi2sk' },
-  gsi3: { pk: 'gsi3pk', sk: 'gsi3sk' },
-  due: { pk: 'duePk', sk: 'dueSk' },
-  reqday: { pk: 'reqDayPk', sk: 'reqDaySk' },
-};
+/** The table's indexes, from the topology the stack deploys (so a new index is known here the day it is added). */
+const INDEXES: Record<string, { pk: string; sk: string }> = Object.fromEntries(
+  TABLE_INDEXES.map((i) => [i.name, { pk: i.pk, sk: i.sk }]),
+);
 
 function hash(s: string): number {
   let h = 2166136261;

@@ -12,6 +12,7 @@ import type {
   Outbox,
   PutCaseResult,
   PutReportResult,
+  Settled,
   StoredReport,
   WorkQueue,
 } from '#core/ports.ts';
@@ -21,6 +22,7 @@ import type { Classify } from '#core/triage/triage.ts';
 import type { HotlineDeps, HotlineStore } from '#functions/hotline/context.ts';
 import { noDuplicateSuggestions } from '#functions/hotline/context.ts';
 import type { HttpEvent } from '#functions/lib/http.ts';
+import { settleInMemory } from '../../helpers/memory-settle.ts';
 
 export class MemoryStore implements HotlineStore {
   readonly reports = new Map<string, StoredReport>();
@@ -65,8 +67,10 @@ export class MemoryStore implements HotlineStore {
     return true;
   }
   async markAnnounced(id: string, version: number) {
-    const c = this.cases.get(id);
-    if (c && c.version === version && c.announcedVersion < version) c.announcedVersion = version;
+    settleInMemory(this.cases.get(id), version, { announced: true });
+  }
+  async markSettled(id: string, version: number, settled: Settled) {
+    settleInMemory(this.cases.get(id), version, settled);
   }
   async listDepartmentCases(department: string): Promise<CasePage> {
     return { cases: [...this.cases.values()].filter((c) => c.department === department) };

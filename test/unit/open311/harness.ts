@@ -69,6 +69,7 @@ export class MemoryDb implements ReportStore, CaseStore, SequenceStore {
     return true;
   }
   async markAnnounced() {}
+  async markSettled() {}
   async listDepartmentCases() {
     return { cases: [] };
   }

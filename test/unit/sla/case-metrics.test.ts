@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { Case } from '#core/case.ts';
+import { type Case, oweCreation, owesMetrics } from '#core/case.ts';
 import {
   type AggregateSink,
   caseMetricView,
   caseTransitionDeltas,
+  countOwed,
   defaultMetricsContext,
   metricsToken,
+  owedTransitions,
+  oweTransition,
   recordCaseMetrics,
   recordingCreations,
+  type TransitionSink,
 } from '#core/sla/case-metrics.ts';
 import { triageDeadlines } from '#core/sla/case-sla.ts';
 import { type AggregateDelta, type AggregateRecord, applyDeltas, summarize } from '#core/sla/metrics.ts';
@@ -259,6 +263,7 @@ describe('Function: recordCaseMetrics', () => {
       getCase: async (id: string) => stored.get(id),
       replaceCase: async () => true,
       markAnnounced: async () => undefined,
+      markSettled: async () => undefined,
       listDepartmentCases: async () => ({ cases: [] }),
     };
     const created: Case[] = [];
@@ -270,32 +275,94 @@ describe('Function: recordCaseMetrics', () => {
     expect(created).toHaveLength(1);
     expect(await wrapped.getCase('20251103000001')).toBeDefined();
   });
+});
 
-  it('should hand back a redelivered case still as created, to count again under its token, and not one moved on', async () => {
-    // Prepare: one case written by a first attempt that stopped before its counts, one signed since
-    const asCreated = makeCase({ caseId: 'R1', trackingNo: 'R1' });
-    const movedOn = { ...makeCase({ caseId: 'R2', trackingNo: 'R2' }), version: 2 };
-    const stored = new Map<string, Case>([
-      ['R1', asCreated],
-      ['R2', movedOn],
-    ]);
-    const store = {
-      createCase: async (c: Case) => ({ created: false as const, existing: stored.get(c.caseId) as Case }),
-      getCase: async (id: string) => stored.get(id),
-      replaceCase: async () => true,
-      markAnnounced: async () => undefined,
-      listDepartmentCases: async () => ({ cases: [] }),
-    };
-    const created: Case[] = [];
-    const replayed: Case[] = [];
-    const wrapped = recordingCreations(store, created, replayed);
+/** A sink that honours tokens per item as DynamoStore does, and fails (throws) after `budget` item updates. */
+function flakySink(budget = Number.POSITIVE_INFINITY) {
+  const seen = new Map<string, Set<string>>();
+  const table = { aggs: {} as Record<string, AggregateRecord>, budget };
+  const sink: TransitionSink = {
+    addTransitionsToAggregates: async (transitions) => {
+      let applied = 0;
+      let skipped = 0;
+      for (const t of transitions) {
+        for (const d of t.deltas) {
+          const tokens = seen.get(d.id) ?? new Set<string>();
+          if (tokens.has(t.token)) {
+            skipped++;
+            continue;
+          }
+          if (table.budget-- <= 0) throw new Error('ProvisionedThroughputExceededException');
+          tokens.add(t.token);
+          seen.set(d.id, tokens);
+          table.aggs = applyDeltas(table.aggs, [d]);
+          applied++;
+        }
+      }
+      return { applied, skipped };
+    },
+  };
+  return { sink, table };
+}
+
+describe('Functions: oweCreation, oweTransition, owedTransitions, countOwed (the counts as an outbox)', () => {
+  it('should owe a new case its creation under the token of its version', () => {
+    // Prepare
+    const c = oweCreation(makeCase());
     // Act
-    await wrapped.createCase(makeCase({ caseId: 'R1', trackingNo: 'R1' }));
-    await wrapped.createCase(makeCase({ caseId: 'R2', trackingNo: 'R2' }));
+    const owed = owedTransitions(c, ctx);
     // Assess
-    expect(created).toEqual([]);
-    expect(replayed.map((c) => c.caseId)).toEqual(['R1']);
-    expect(metricsToken(null, replayed[0]!)).toBe(`R1@${asCreated.version}`);
+    expect(owesMetrics(c)).toBe(true);
+    expect(owed.map((t) => t.token)).toEqual([`${c.caseId}@${c.version}`]);
+    expect(owed[0]?.deltas).toEqual(caseTransitionDeltas(null, c, ctx));
+  });
+
+  it('should chain what stays owed, and count it all once when the store comes back, after partial failures', async () => {
+    // Prepare: created; its count fails half-way; signed (the step's own count fails too); contacted; then counted
+    const zj = dept('zhujian');
+    const { sink, table } = flakySink(1);
+    const c1 = oweCreation(makeCase());
+    await expect(countOwed(sink, [c1], ctx)).rejects.toThrow();
+    const c2 = step(c1, { type: 'sign' }, zj, z('03', '10:00'));
+    oweTransition(c1, c2, ctx);
+    table.budget = 2;
+    await expect(countOwed(sink, [c2], ctx)).rejects.toThrow();
+    // A writer that does not count (the sweep, a merge) moves the case on: it carries what is owed unchanged.
+    const c3 = { ...c2, version: c2.version + 1, updatedAt: z('03', '10:30') };
+    const c4 = step(c3, { type: 'contact' }, zj, z('03', '11:00'));
+    oweTransition(c3, c4, ctx);
+    table.budget = Number.POSITIVE_INFINITY;
+    // Act
+    await countOwed(sink, [c4], ctx);
+    const once = structuredClone(table.aggs);
+    await countOwed(sink, [c4], ctx);
+    // Assess: the aggregates hold exactly what a recount of the case as it stands says, once
+    expect(c4.metricsOwed?.map((o) => [o.version, o.to])).toEqual([
+      [0, c1.version],
+      [c1.version, c2.version],
+      [c3.version, c4.version],
+    ]);
+    expect(table.aggs).toEqual(once);
+    const stored = new Map(Object.entries(table.aggs).map(([id, r]) => [id, { ...r }]));
+    expect(compareAggregates(recountAggregates([c4], { ctx }), stored)).toEqual([]);
+    const [all] = summarize(Object.values(table.aggs), { from: '2025-11-01', to: '2025-11-30' });
+    expect(all?.counters.received).toBe(1);
+    expect(all?.counters.signedOnTime).toBe(1);
+  });
+
+  it('should owe nothing once counted and marked (a step from a settled case starts a new chain)', () => {
+    // Prepare
+    const c1 = makeCase();
+    const c2 = step(c1, { type: 'sign' }, dept('zhujian'), z('03', '10:00'));
+    // Act
+    oweTransition(c1, c2, ctx);
+    // Assess
+    expect(owesMetrics(c1)).toBe(false);
+    expect(owedTransitions(c1, ctx)).toEqual([]);
+    expect(c2.metricsOwed).toEqual([{ version: c1.version, view: caseMetricView(c1, ctx), to: c2.version }]);
+    expect(owedTransitions(c2, ctx)).toEqual([
+      { deltas: caseTransitionDeltas(c1, c2, ctx), token: metricsToken(c1, c2) },
+    ]);
   });
 });
 

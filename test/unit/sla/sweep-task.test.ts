@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { WorkingCalendar } from '#core/calendar/working-calendar.ts';
 import type { Case } from '#core/case.ts';
-import type { BusEvent } from '#core/ports.ts';
+import type { BusEvent, Settled } from '#core/ports.ts';
 import { defaultSlaEnv } from '#core/sla/case-sla.ts';
 import { caseDueKey, dueShardPk, PROVISIONAL_ALARM_FIELD } from '#core/sla/due-key.ts';
 import { type DueIndexKey, dueQueryUpperBound } from '#core/sla/sweep.ts';
 import { type DueCursor, type DuePage, runSlaSweep, type SlaSweepPorts, sweepEntry } from '#core/sla/sweep-task.ts';
 import officialFile from '../../../config/calendar/official-cn.json' with { type: 'json' };
+import { settleInMemory } from '../../helpers/memory-settle.ts';
 import { dept, makeCase, recordOf, standardRecord, step } from './case-fixtures.ts';
 
 /** The table and its due GSI in memory: each stored case carries the key its writer computed (like `caseItem`). */
@@ -55,9 +56,8 @@ class MemoryTable implements SlaSweepPorts {
     return true;
   }
 
-  async markAnnounced(id: string, version: number): Promise<void> {
-    const i = this.items.get(id);
-    if (i && i.c.version === version && i.c.announcedVersion < version) i.c.announcedVersion = version;
+  async markSettled(id: string, version: number, settled: Settled): Promise<void> {
+    settleInMemory(this.items.get(id)?.c, version, settled);
   }
 
   async publish(events: BusEvent[]): Promise<{ failed: number[] }> {

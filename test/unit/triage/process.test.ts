@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Case } from '#core/case.ts';
-import type { Bus, BusEvent, CaseStore, StoredReport } from '#core/ports.ts';
+import type { Bus, BusEvent, CaseStore, Settled, StoredReport } from '#core/ports.ts';
 import { defaultDepartments, defaultTaxonomy } from '#core/taxonomy/defaults.ts';
 import { triageBatch } from '#core/triage/process.ts';
 import type { Classify, TriageContext } from '#core/triage/triage.ts';
+import { settleInMemory } from '../../helpers/memory-settle.ts';
 
 class MemoryCases implements CaseStore {
   cases = new Map<string, Case>();
@@ -25,8 +26,10 @@ class MemoryCases implements CaseStore {
     return true;
   }
   async markAnnounced(id: string, version: number) {
-    const c = this.cases.get(id);
-    if (c && c.version === version && c.announcedVersion < version) c.announcedVersion = version;
+    settleInMemory(this.cases.get(id), version, { announced: true });
+  }
+  async markSettled(id: string, version: number, settled: Settled) {
+    settleInMemory(this.cases.get(id), version, settled);
   }
   async listDepartmentCases() {
     return { cases: [] };
