@@ -1,6 +1,6 @@
 /**
  * `cityloop train --data file.csv [--data more.csv …] [--text-column text] [--label-column label] --out model.json
- *   [--C 1] [--nb-alpha 1] [--class-balance 0.25] [--min-df 2] [--seed N] [--max-features 40000] [--weight-bits 7]
+ *   [--C 1] [--nb-alpha 1] [--class-balance 0.25] [--calibration affine|matrix|temperature] [--min-df 2] [--seed N] [--max-features 40000] [--weight-bits 7]
  *   [--idf-bits 6] [--key-bits K]`
  * Trains the request classifier from labelled UTF-8 CSVs (read in the order given, e.g. the city's history and the
  * supervisors' corrections from `cityloop corrections`) and writes one JSON artifact. The defaults are those of the
@@ -66,6 +66,13 @@ export function trainOptionsFrom(f: Flags): TrainOptions {
   if (nbAlpha !== undefined) {
     if (nbAlpha < 0) throw new Error('--nb-alpha must be ≥ 0 (0 turns the Naive Bayes scaling off)');
     o.nbAlpha = nbAlpha;
+  }
+  const calibration = f.values.get('calibration');
+  if (calibration !== undefined) {
+    if (calibration !== 'temperature' && calibration !== 'affine' && calibration !== 'matrix') {
+      throw new Error('--calibration must be temperature, affine or matrix');
+    }
+    o.calibration = calibration;
   }
   const balance = num('class-balance');
   if (balance !== undefined) {

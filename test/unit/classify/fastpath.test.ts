@@ -14,7 +14,7 @@ import {
   trainModel,
 } from '#core/classify/model.ts';
 import { nfkcLower } from '#core/text/fold.ts';
-import { syntheticExamples } from './fixtures.ts';
+import { calibratedLogits, syntheticExamples } from './fixtures.ts';
 
 const tables = new WeakMap<ModelArtifact, { row: Map<number, number>; idfQ: Uint8Array; wq: Int8Array }>();
 
@@ -77,7 +77,7 @@ function referenceProbabilities(a: ModelArtifact, text: string): Float64Array {
       s[k] = (s[k] as number) + acc * inv;
     }
   }
-  const z = [...s].map((v, k) => v * a.calibration.temperature + (a.calibration.bias?.[k] ?? 0));
+  const z = calibratedLogits(a, [...s]);
   const m = Math.max(...z);
   const e = z.map((v) => Math.exp(v - m));
   const sum = e.reduce((x, y) => x + y, 0);

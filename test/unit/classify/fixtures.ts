@@ -1,5 +1,5 @@
 /** Small synthetic labelled data for fast, deterministic training tests (not the shared data set). */
-import { seededRandom, type TrainExample } from '#core/classify/model.ts';
+import { type ModelArtifact, seededRandom, type TrainExample } from '#core/classify/model.ts';
 
 const TOPICS: Record<string, string[]> = {
   交通运输: ['公交车', '地铁站', '红绿灯', '出租车', '拒载', '班次太少', '公交线路', '网约车'],
@@ -35,4 +35,22 @@ export function syntheticExamples(perLabel = 20, seed = 7): TrainExample[] {
     }
   }
   return out;
+}
+
+/**
+ * The reference calibration of an artifact's raw scores, written out for the naive readers of the tests: z = T·s + b,
+ * or z = M·s + b (`matrix`, row-major, summed from the bias in label order as the product does).
+ */
+export function calibratedLogits(a: ModelArtifact, s: readonly number[]): number[] {
+  const cal = a.calibration;
+  const K = s.length;
+  if (cal.method === 'matrix' && cal.matrix && cal.bias) {
+    const { matrix, bias } = cal;
+    return s.map((_, k) => {
+      let acc = bias[k] as number;
+      for (let j = 0; j < K; j++) acc += (matrix[k * K + j] as number) * (s[j] as number);
+      return acc;
+    });
+  }
+  return s.map((v, k) => v * cal.temperature + (cal.bias?.[k] ?? 0));
 }

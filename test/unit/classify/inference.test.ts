@@ -11,7 +11,7 @@ import {
   toBase85,
   trainModel,
 } from '#core/classify/model.ts';
-import { syntheticExamples } from './fixtures.ts';
+import { calibratedLogits, syntheticExamples } from './fixtures.ts';
 
 /** The normalization as first written (regular expressions over strings): the fast path must match it exactly. */
 const regexNormalize = (text: string, maxChars: number): string => {
@@ -60,7 +60,7 @@ function referenceProbabilities(a: ModelArtifact, text: string): number[] {
   if (norm > 0)
     for (const [r, v] of terms)
       for (let k = 0; k < K; k++) s[k] = (s[k] as number) + (weight(r, k) * v) / Math.sqrt(norm);
-  const z = s.map((v, k) => v * a.calibration.temperature + (a.calibration.bias?.[k] ?? 0));
+  const z = calibratedLogits(a, s);
   const m = Math.max(...z);
   const e = z.map((v) => Math.exp(v - m));
   const sum = e.reduce((x, y) => x + y, 0);

@@ -11,6 +11,7 @@ import {
   assignFolds,
   crossValidate,
   fitAffine,
+  fitMatrixCalibration,
   fitTemperature,
   loadModel,
   seededRandom,
@@ -72,7 +73,7 @@ describe('Function: trainModel', () => {
     expect(pruned.artifact.vocabSize).toBe(30);
     expect(full.vocabSize).toBeGreaterThan(100);
     expect(pruned.artifact.training.maxFeatures).toBe(30);
-    expect(a.length).toBeLessThan(serializeModel(full).length / 2);
+    expect(pruned.artifact.data.length).toBeLessThan(full.data.length / 2);
     // The unknown IDF drops below the rare-n-gram maximum: pruned n-grams are common ones too.
     expect(pruned.artifact.idfUnknown).toBeLessThan(63);
     expect(pruned.predict('地铁站附近的红绿灯坏了，公交车很难开').label).toBe('交通运输');
@@ -146,6 +147,36 @@ describe('Function: loadModel', () => {
     expect(errorCode(() => loadModel({ ...good, keyBits: 16 }))).toBe('MODEL_INVALID');
     expect(errorCode(() => loadModel({ ...good, data: 'AAAA' }))).toBe('MODEL_INVALID');
     expect(errorCode(() => loadModel({ ...good, data: good.data.slice(0, 40) }))).toBe('MODEL_INVALID');
+    // A matrix calibration of the wrong size, with a non-number, without its bias, or in a version-2 artifact.
+    const cal = good.calibration;
+    expect(cal.method).toBe('matrix');
+    const broken = (c: Partial<typeof cal>, version = good.version) =>
+      errorCode(() => loadModel({ ...good, version, calibration: { ...cal, ...c } as typeof cal }));
+    expect(broken({ matrix: cal.matrix?.slice(1) })).toBe('MODEL_INVALID');
+    expect(broken({ matrix: cal.matrix?.map((v, i) => (i === 4 ? Number.NaN : v)) })).toBe('MODEL_INVALID');
+    expect(broken({ bias: undefined })).toBe('MODEL_INVALID');
+    expect(broken({}, 2)).toBe('MODEL_INVALID');
+  });
+
+  it('should still load a version-2 artifact (affine calibration) and apply it as before', () => {
+    // Prepare
+    const v2 = { ...trainModel(syntheticExamples(), { calibration: 'affine' }), version: 2 };
+    const { temperature: T, bias } = v2.calibration;
+
+    // Act
+    const model = loadModel(serializeModel(v2));
+    const raw = loadModel({ ...v2, calibration: { method: 'temperature', temperature: 1, folds: 0 } });
+
+    // Assess: softmax(T·s + b) of the raw scores (recovered as log-probabilities up to a constant)
+    for (const t of ['学校老师乱收补课费', '夜间施工噪音扰民']) {
+      const s = [...raw.probabilities(t)].map((p) => Math.log(p));
+      const z = s.map((v, k) => v * T + (bias?.[k] ?? 0));
+      const m = Math.max(...z);
+      const e = z.map((v) => Math.exp(v - m));
+      const sum = e.reduce((x, y) => x + y, 0);
+      const got = [...model.probabilities(t)];
+      for (let k = 0; k < got.length; k++) expect(got[k]).toBeCloseTo((e[k] as number) / sum, 9);
+    }
   });
 
   it('should return alternatives in descending confidence', () => {
@@ -187,6 +218,59 @@ describe('Function: calibration', () => {
     expect(affine.temperature).toBeGreaterThan(2.1);
     expect(affine.temperature).toBeLessThan(2.9);
     for (const b of affine.bias) expect(Math.abs(b)).toBeLessThan(0.2);
+  });
+});
+
+describe('Function: fitMatrixCalibration', () => {
+  it('should learn a cross-label correction that vector scaling cannot, deterministically', () => {
+    // Prepare: labels drawn from softmax(A·s) with off-diagonal terms (label 1 reads label 0's score)
+    const rnd = seededRandom(5);
+    const A = [
+      [2, 0, 0],
+      [1.5, 2, 0],
+      [0, 0, 2],
+    ];
+    const scores: number[][] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const s = [rnd() * 2 - 1, rnd() * 2 - 1, rnd() * 2 - 1];
+      const e = A.map((row) => Math.exp(row.reduce((acc, a, j) => acc + a * (s[j] as number), 0)));
+      const z = e.reduce((a, b) => a + b, 0);
+      const u = rnd() * z;
+      y.push(u < (e[0] as number) ? 0 : u < (e[0] as number) + (e[1] as number) ? 1 : 2);
+      scores.push(s);
+    }
+    const nll = (p: (s: number[]) => number[]) =>
+      -scores.reduce((acc, s, i) => acc + Math.log(p(s)[y[i] as number] as number), 0) / scores.length;
+    const softmax = (z: number[]) => {
+      const m = Math.max(...z);
+      const e = z.map((v) => Math.exp(v - m));
+      const t = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => v / t);
+    };
+
+    // Act
+    const affine = fitAffine(scores, y, 3);
+    const fit = fitMatrixCalibration(scores, y, 3, 1);
+    const again = fitMatrixCalibration(scores, y, 3, 1);
+
+    // Assess: label 1 reads label 0's score (softmax sees a column only up to a shift, so against label 2's entry:
+    // 1.5 − 0 in A), and the fit explains the labels better than vector scaling
+    expect(again).toEqual(fit);
+    expect(fit.matrix).toHaveLength(9);
+    expect((fit.matrix[3] as number) - (fit.matrix[6] as number)).toBeGreaterThan(1.2);
+    expect((fit.matrix[3] as number) - (fit.matrix[6] as number)).toBeLessThan(1.8);
+    const byMatrix = nll((s) =>
+      softmax(
+        [0, 1, 2].map(
+          (k) =>
+            (fit.bias[k] as number) +
+            [0, 1, 2].reduce((a, j) => a + (fit.matrix[k * 3 + j] as number) * (s[j] as number), 0),
+        ),
+      ),
+    );
+    const byAffine = nll((s) => softmax(s.map((v, k) => v * affine.temperature + (affine.bias[k] as number))));
+    expect(byMatrix).toBeLessThan(byAffine - 0.01);
   });
 });
 
