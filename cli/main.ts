@@ -11,6 +11,8 @@ const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
 
 export interface CliCommand {
   summary: string;
+  /** The command's usage text (`cityloop <command> --help` prints it). */
+  USAGE?: string;
   run(args: string[]): Promise<number>;
 }
 
@@ -41,5 +43,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const mod = (await import(join(commandsDir, `${name}.ts`))) as CliCommand;
+  // `--help` anywhere (as `-h` only first: some commands take values that may start with a dash).
+  if (rest.includes('--help') || rest[0] === '-h') {
+    process.stdout.write(`${mod.USAGE ?? `用法 usage: cityloop ${name} [options]`}\n\n${mod.summary}\n`);
+    return 0;
+  }
   return mod.run(rest);
 }

@@ -12,6 +12,8 @@ import { type Flags, fail, parseFlags } from './train.ts';
 
 export const summary = '用模型分类 classify JSON lines from stdin ({"text":...}) with a trained model (--model)';
 
+export const USAGE = '用法 usage: cityloop classify [--model model.json] [--top 3] < in.jsonl > out.jsonl';
+
 export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../config/model/classifier.json', import.meta.url));
 
 export function classifyLine(model: TextModel, line: string, k = 3): string {
@@ -40,9 +42,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     flags = parseFlags(args);
   } catch (e) {
-    process.stderr.write(
-      `${(e as Error).message}\nusage: cityloop classify [--model model.json] [--top 3] < in.jsonl > out.jsonl\n`,
-    );
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
   let model: TextModel;

@@ -14,7 +14,7 @@ import { agentKey, stackUrl } from './import.ts';
 
 export const summary = '回放 Amazon Connect 来电事件 replay a contact flow event against the local stack';
 
-const USAGE = `用法 usage:
+export const USAGE = `用法 usage:
   cityloop connect-event <event.json> [--contact-id <id>] [--phone <number>] [--show] [--url <connect url>]
                          [--agent <id>] [--api-key <key>]
   e.g. cityloop connect-event ../shared/data/aws-events/connectContactFlowEventAll.json --phone +8613800138000 --show

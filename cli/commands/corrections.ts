@@ -19,7 +19,7 @@ import { connectTable } from '../lib/stack.ts';
 export const summary =
   '纠错样本 export supervisors’ category corrections as training rows: corrections --from D --to D';
 
-const USAGE = `用法 usage:
+export const USAGE = `用法 usage:
   cityloop corrections --from YYYY-MM-DD --to YYYY-MM-DD [--out file.csv] [--only-corrected] [--aws] [--table NAME]
   导出人工分拨/改派时确定的事项类别，作为下一次训练的样本 (text,label,category,…；联系方式已脱敏)
   --only-corrected  只导出模型判断错误的样本 (不含人工确认模型建议的样本)

@@ -25,6 +25,8 @@ import type { Taxonomy } from '#core/taxonomy/types.ts';
 export const summary =
   '离线回放去重 replay reports (JSON lines on stdin) through the dedupe engine: id → caseId, relation';
 
+export const USAGE = '用法 usage: cityloop dedupe [--config dedupe.json] [--explain] < reports.jsonl';
+
 const InputLine = z.object({
   id: z.string().check(z.minLength(1), z.maxLength(200)),
   receivedAt: z.union([z.string().check(z.minLength(1)), z.number()]),
@@ -94,7 +96,7 @@ export async function runDedupe(args: string[], io: DedupeCliIo, opts: { classif
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--help' || a === '-h') {
-      await write(io.output, 'usage: cityloop dedupe [--config dedupe.json] [--explain] < reports.jsonl');
+      await write(io.output, USAGE);
       return 0;
     }
     if (a === '--explain') explain = true;

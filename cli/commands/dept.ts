@@ -20,7 +20,7 @@ import { localStackInfo, useLocalStack } from '../lib/stack.ts';
 export const summary =
   '部门取件/签收/办结 department work: pull the queue, list, sign, contact, return, extend, resolve, note';
 
-const USAGE = `用法 usage:
+export const USAGE = `用法 usage:
   cityloop dept pull --department <id> [--max N] [--wait seconds] [--json] [--queue-url URL]
   cityloop dept list [--state <state>] [--limit N] [--cursor C]     我的工单 (by state and deadline, N per state)
   cityloop dept show <caseId>                                        工单详情

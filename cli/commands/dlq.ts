@@ -37,7 +37,7 @@ import { localStackInfo, useLocalStack } from '../lib/stack.ts';
 
 export const summary = '死信队列 dead-letter queues: list depth and masked samples, redrive safely to the source';
 
-const USAGE = `用法 usage:
+export const USAGE = `用法 usage:
   cityloop dlq list [--queue <dlq id>] [--sample N (3)] [--json]
   cityloop dlq redrive --queue <dlq id> [--max N (100)] [--dry-run] [--to <queue id>]
   死信队列 DLQs: ${buildTopology(defaultDepartments)

@@ -11,7 +11,7 @@ import { type Flags, fail, parseFlags, trainOptionsFrom } from './train.ts';
 
 export const summary = '交叉验证 cross-validate the classifier on a labelled CSV (--data, --folds 5)';
 
-const USAGE =
+export const USAGE =
   'usage: cityloop eval --data file.csv [--folds 5] [--text-column text] [--label-column label] [--C 1] [--nb-alpha 1] [--class-balance 0.25] [--calibration affine|matrix|temperature] [--max-features N] [--weight-bits N] [--idf-bits N] [--key-bits N] [--json]\n';
 
 export async function run(args: string[]): Promise<number> {

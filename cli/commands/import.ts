@@ -27,7 +27,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const summary = '批量录入来信/来访 bulk entry of paper/letter requests from CSV (--channel hotline)';
 
-const USAGE = `用法 usage:
+export const USAGE = `用法 usage:
   cityloop import --channel hotline <file.csv> [--agent <agent id>] [--api-key <key>] [--source letter|walkin]
                   [--rejects <file>] [--concurrency N] [--url <base url>] [--dry-run]
 

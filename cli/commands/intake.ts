@@ -16,7 +16,7 @@ import { parseArgs, str, UsageError } from '../lib/args.ts';
 export const summary =
   '试解析 dry run: print the IntakeRequest a channel input would become (intake --channel email --dry-run < x.eml)';
 
-const USAGE = `用法 usage:
+export const USAGE = `用法 usage:
   cityloop intake --channel email --dry-run [--received <ISO 8601>] [--explain] < message.eml
 `;
 

@@ -23,7 +23,7 @@ import { connectTable } from '../lib/stack.ts';
 
 export const summary = '考核报表 rates and targets: report --from D --to D [--by department|category|street|channel]';
 
-const USAGE = `用法 usage:
+export const USAGE = `用法 usage:
   cityloop report --from YYYY-MM-DD --to YYYY-MM-DD [--by ${REPORT_GROUPINGS.join('|')}] [--format ${REPORT_FORMATS.join('|')}] [--aws] [--table NAME]
   默认读取本地运行的系统 (npm start); --aws 读取 AWS 上的表 (TABLE_NAME 或 --table)`;
 

@@ -21,7 +21,7 @@ import { type Duration, resolvePolicy, URGENCIES, type Urgency } from '../../cor
 export const summary =
   '时限计算: due instants on the working calendar, holiday listings, policies (sla due|deadlines|calendar|policy|snapshot)';
 
-const USAGE = `用法 usage:
+export const USAGE = `用法 usage:
   cityloop sla due --received <ISO with zone> (--working-days N | --hours N | --working-hours N) [--json]
   cityloop sla deadlines --received <ISO> [--dispatched <ISO>] [--nature 投诉] [--urgency normal] [--policy standard] [--json]
   cityloop sla calendar --year <YYYY> [--json]

@@ -14,6 +14,11 @@ import { isCityLoopError } from '#core/errors.ts';
 
 export const summary = '训练分类模型 train the request classifier from a labelled CSV (--data, --out)';
 
+export const USAGE =
+  '用法 usage: cityloop train --data file.csv [--data more.csv] [--text-column text] [--label-column label] --out model.json\n' +
+  '  [--C 1] [--nb-alpha 1] [--class-balance 0.25] [--calibration matrix|affine|temperature] [--min-df 2] [--seed N]\n' +
+  '  [--max-features 30000] [--weight-bits 7] [--idf-bits 6] [--key-bits 26] [--calibration-folds 3]';
+
 export interface Flags {
   /** The last value of each flag. */
   values: Map<string, string>;
@@ -116,17 +121,13 @@ export async function run(args: string[]): Promise<number> {
   try {
     flags = parseFlags(args);
   } catch (e) {
-    process.stderr.write(
-      `${(e as Error).message}\nusage: cityloop train --data file.csv [--data more.csv] [--text-column text] [--label-column label] --out model.json\n`,
-    );
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
   const data = flags.all.get('data') ?? [];
   const out = flags.values.get('out');
   if (data.length === 0 || !out) {
-    process.stderr.write(
-      'usage: cityloop train --data file.csv [--data more.csv] [--text-column text] [--label-column label] --out model.json\n',
-    );
+    process.stderr.write(`${USAGE}\n`);
     return 2;
   }
   try {

@@ -73,7 +73,7 @@ import { localStackInfo, useLocalStack } from '../lib/stack.ts';
 
 export const summary = '对账 verify: every accepted report ends on exactly one case, announced; exit 1 on a violation';
 
-const USAGE = `用法 usage:
+export const USAGE = `用法 usage:
   cityloop verify [--grace minutes (15)] [--json] [--queues] [--peek N (50)] [--metrics] [--repair]
                   [--table T] [--segments N (4)]
   Local stack by default; AWS with --table (or TABLE_NAME), QUEUE_URL_<ID> and EVENT_BUS_NAME env.

@@ -157,3 +157,24 @@ describe('Commands: dept, dlq, corrections, report (usage paths, no stack needed
     expect(stderr[1]).toMatch(/^--to is before --from\n\n用法 usage:\n {2}cityloop report/);
   });
 });
+
+describe('Function: main (--help)', () => {
+  it('should print every command’s own usage and exit 0 on --help, running nothing', async () => {
+    // Prepare
+    const { main } = await import('../../../cli/main.ts');
+    const { readdirSync } = await import('node:fs');
+    const names = readdirSync(new URL('../../../cli/commands/', import.meta.url))
+      .filter((f) => f.endsWith('.ts') && !f.startsWith('_'))
+      .map((f) => f.slice(0, -3));
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) {
+      stdout.length = 0;
+      // Act
+      const code = await main([name, '--help']);
+      // Assess: its usage line names it; nothing went to stderr (no "unknown option", no "needs a value")
+      expect(code, name).toBe(0);
+      expect(stdout.join(''), name).toMatch(new RegExp(`usage:\\s+cityloop ${name}`));
+      expect(stderr.join(''), name).toBe('');
+    }
+  });
+});
