@@ -231,11 +231,13 @@ function writeUnitsTable(path: MeasuredPath, indexes: readonly string[]): BenchT
         'local emulators create every index with ALL): gsi1, gsi2, gsi3 and reqday project ALL (their readers use the ' +
         'document from the index), so each write of a case item is paid again in gsi3 and reqday; due carries only ' +
         '`version` (the sweep re-reads every due case): about 1 WRU per entry.',
-      'AGGMON items grow during their day: each keeps the token of every transition it counted (`<caseId>@<version>`, ' +
-        'about 17 bytes, so that a retried transition counts once), and an update is billed by the item’s size. This ' +
-        'short run keeps them small; an item that has counted N transitions is billed about ⌈(0.2 + N × 0.017) KB⌉ ' +
-        'WRU per update: 1 up to ~45 transitions, 3 at ~150, 10 at ~570 (one department × category × street × ' +
-        'channel in one day). Not in the cost model.',
+      'AGGMON items grow during their day: so that a retried transition counts once, each keeps the highest version ' +
+        'it counted per CASE (a top-level attribute `@<caseId>`, 17 bytes with a 14-digit case id), where it kept a ' +
+        'token per TRANSITION before (`<caseId>@<version>`, 16 bytes), and an update is billed by the item’s size. ' +
+        'Sized by the rules this bench uses (cost-model.ts itemSize), on an item with every counter set (0.39 KB), an ' +
+        'update after N cases × M transitions each costs, old → new: 100 × 5: 9 → 3 WRU; 500 × 5: 40 → 9; ' +
+        '1,000 × 8: 126 → 18 (1 WRU up to 36 cases now, 7 cases of 5 transitions before). This short run keeps them ' +
+        'small. Not in the cost model.',
     ],
   };
 }

@@ -404,8 +404,8 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
 
   /**
    * ADDs each delta to its daily aggregate item (`AGGMON#<month>` / `<day>#<aggregate id>`), one UpdateItem per item, no
-   * read. With a `token` (`<caseId>@<version>`), an item that already counted that transition is skipped, so a
-   * retried transition counts once; the token set stays on the item (about 20 bytes per transition).
+   * read. With a `token` (`<caseId>@<version>`), an item that already counted that transition, or a later one of the
+   * same case, is skipped, so a retried transition counts once (`@<caseId>`, see `addToAggregate`).
    */
   async addToAggregates(
     deltas: readonly AggregateDelta[],
@@ -424,10 +424,14 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
   }
 
   /**
-   * The aggregates of several transitions (a triage batch's new cases): the deltas that fall on one aggregate item are
-   * summed into ONE UpdateItem carrying all their tokens, on the condition that none of them counted there before.
-   * When one did (a retried batch), that item is applied transition by transition instead, each skipped where its token
-   * is already (the same once-only result as `addToAggregates` per transition).
+   * The aggregates of several transitions (a triage batch's new cases, the steps a case owes): the deltas that fall on
+   * one aggregate item are summed into ONE UpdateItem, on the condition that, for each case in it, the item has seen
+   * none of the case's versions from the lowest one here on (`@<caseId>` absent or below it); it records the
+   * highest. When that fails (a retry: some of them counted there before), that item is applied transition by
+   * transition instead, IN VERSION ORDER per case (as the outbox owes them), each skipped where it or a later version of
+   * its case is already counted: the same once-only result as `addToAggregates` per transition. The order matters:
+   * applying version 5 before 4 would mark 4 as seen without counting it. A part that throws stops its item there
+   * (later versions stay uncounted; the next try adds them).
    */
   async addTransitionsToAggregates(
     transitions: readonly { deltas: readonly AggregateDelta[]; token: string }[],
@@ -446,12 +450,13 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
     let skipped = 0;
     await Promise.all(
       [...byItem.values()].map(async (g) => {
-        const tokens = [...new Set(g.parts.map((p) => p.token))];
+        const tokens = g.parts.map((p) => p.token);
         const sum: Record<string, number> = {};
         for (const p of g.parts) {
           for (const [name, n] of Object.entries(p.delta.counters)) if (n) sum[name] = (sum[name] ?? 0) + n;
         }
-        if (tokens.length === g.parts.length && (await this.addToAggregate(g.delta, sum, tokens))) {
+        // The same transition twice (a case listed twice) is never summed: one by one, the second is skipped.
+        if (new Set(tokens).size === tokens.length && (await this.addToAggregate(g.delta, sum, tokens))) {
           applied += g.parts.length;
           return;
         }
@@ -459,7 +464,9 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
           skipped++;
           return;
         }
-        for (const p of g.parts) {
+        // Stable: the parts of one case by version; other tokens (no version) first, as they were.
+        const order = (token: string) => parseTransitionToken(token)?.version ?? 0;
+        for (const p of [...g.parts].sort((a, b) => order(a.token) - order(b.token))) {
           if (await this.addToAggregate(p.delta, p.delta.counters, [p.token])) applied++;
           else skipped++;
         }
@@ -469,9 +476,18 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
   }
 
   /**
-   * ONE UpdateItem on the daily aggregate item of `d` (`AGGMON#<month>` / `<day>#<aggregate id>`): ADDs the counters, no
-   * read. With tokens (`<caseId>@<version>`), only if none of them is on the item yet, and they are added to it, so a
-   * retried transition counts once; the token set stays on the item (about 20 bytes per transition). False: skipped.
+   * ONE UpdateItem on the daily aggregate item of `d` (`AGGMON#<month>` / `<day>#<aggregate id>`) that ADDs the
+   * counters, no read. False: skipped.
+   *
+   * Once-only: the item keeps, per case it counted, the highest version counted there, as a top-level attribute
+   * `@<caseId>` (about 18 bytes per CASE with a 14-digit case id, where a token per transition grew it by about 17
+   * bytes per TRANSITION: a case makes 3–8 transitions on its received-day item). A case's transitions reach an item in
+   * version order (the outbox), so a transition to version v of case c applies iff `@c` is absent or below v, and sets
+   * `@c = v` in the same update (condition + SET + ADD). A top-level attribute, not an entry of a map: DynamoDB refuses
+   * to SET a path inside a map that does not exist yet, which would cost a second call on every item's first count.
+   * Tokens that are not `<caseId>@<digits>` (a withdrawal's, ending in `-`) keep the former string set `applied`, and
+   * every token is still checked against `applied` (absent: passes), so what items of the former scheme counted is
+   * not counted again.
    */
   private async addToAggregate(
     d: AggregateDelta,
@@ -494,16 +510,40 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
       add.push(`#c${i} :c${i}`);
     }
     if (add.length === 0) return false;
+    // Per case: the lowest version here (the condition) and the highest (what the item records).
+    const cases = new Map<string, { lo: number; hi: number }>();
+    const unversioned: string[] = [];
+    for (const t of tokens) {
+      const p = parseTransitionToken(t);
+      if (!p) {
+        unversioned.push(t);
+        continue;
+      }
+      const c = cases.get(p.caseId);
+      cases.set(p.caseId, { lo: Math.min(c?.lo ?? p.version, p.version), hi: Math.max(c?.hi ?? p.version, p.version) });
+    }
     const conditions: string[] = [];
+    [...cases].forEach(([caseId, { lo, hi }], j) => {
+      names[`#s${j}`] = `${SEEN_PREFIX}${caseId}`;
+      values[`:v${j}`] = lo;
+      conditions.push(`(attribute_not_exists(#s${j}) OR #s${j} < :v${j})`);
+      if (hi === lo) set.push(`#s${j} = :v${j}`);
+      else {
+        values[`:w${j}`] = hi;
+        set.push(`#s${j} = :w${j}`);
+      }
+    });
     if (tokens.length > 0) {
       names['#applied'] = 'applied';
-      values[':tok'] = new Set(tokens);
-      add.push('#applied :tok');
       tokens.forEach((t, i) => {
         const name = tokens.length === 1 ? ':t' : `:t${i}`;
         values[name] = t;
         conditions.push(`NOT contains(#applied, ${name})`);
       });
+    }
+    if (unversioned.length > 0) {
+      values[':tok'] = new Set(unversioned);
+      add.push('#applied :tok');
     }
     try {
       await this.db.send(
@@ -618,6 +658,18 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
     );
     return out.flat();
   }
+}
+
+/** The attribute of an aggregate item holding the highest version of a case it counted: `@<caseId>`. */
+const SEEN_PREFIX = '@';
+
+/**
+ * A transition's token `<caseId>@<version>` (`owedTransitions`, `metricsToken`) as the case and the version it wrote;
+ * undefined for any other token (a withdrawal's ends in `-`), which keeps the string set `applied`.
+ */
+function parseTransitionToken(token: string): { caseId: string; version: number } | undefined {
+  const m = /^(.+)@(\d{1,15})$/.exec(token);
+  return m ? { caseId: m[1]!, version: Number(m[2]) } : undefined;
 }
 
 function readAggregate(item: Record<string, unknown>): AggregateRecord {

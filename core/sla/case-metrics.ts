@@ -7,7 +7,8 @@
  * drops it (`CaseStore.markSettled(…, { counted: true })`). Whoever meets a case that still owes (a count failed, the
  * function stopped) counts it: the next step, triage on a redelivered report, the sweep, `cityloop verify --repair`.
  * The token `<caseId>@<version>` of each transition makes it count once on each aggregate item whoever counts it and
- * however often: the store skips an item that already holds the token.
+ * however often: the store keeps on each item the highest version it counted per case, and a case's transitions are
+ * counted in version order, so it skips an item that already counted that version or a later one.
  */
 import { defaultCalendar } from '../calendar/default.ts';
 import type { WorkingCalendar } from '../calendar/working-calendar.ts';

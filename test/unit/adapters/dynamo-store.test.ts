@@ -5,11 +5,12 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoStore } from '#adapters/dynamo/store.ts';
 import type { StoredReport } from '#core/ports.ts';
+import type { AggregateDelta } from '#core/sla/metrics.ts';
 
 const db = mockClient(DynamoDBClient);
 const report: StoredReport = {
@@ -26,6 +27,12 @@ const report: StoredReport = {
   },
 };
 const conflict = () => new ConditionalCheckFailedException({ message: 'conditional', $metadata: {} });
+/** One `received` on the daily item of a department (2025-11-28, web). */
+const aggDelta = (department: string): AggregateDelta => ({
+  id: `agg-${department}`,
+  key: { day: '2025-11-28', department, category: '-', street: '-', channel: 'web' },
+  counters: { received: 1 },
+});
 
 describe('Class: DynamoStore', () => {
   beforeEach(() => db.reset());
@@ -103,59 +110,102 @@ describe('Class: DynamoStore', () => {
     expect(db.commandCalls(UpdateItemCommand)[0]?.args[0].input.ConditionExpression).toContain('announcedVersion < :v');
   });
 
-  it('should add the new cases of a batch with one update per aggregate item, all their tokens at once', async () => {
+  it('should add the new cases of a batch with one update per aggregate item, a condition per case', async () => {
     // Prepare: two cases on one item (day, department …), a third on another.
     db.on(UpdateItemCommand).resolves({});
-    const key = (department: string) => ({
-      day: '2025-11-28',
-      department,
-      category: '-',
-      street: '-',
-      channel: 'web',
-    });
-    const delta = (department: string) => ({
-      id: `agg-${department}`,
-      key: key(department),
-      counters: { received: 1 },
-    });
     const store = new DynamoStore(new DynamoDBClient({}), 't');
     // Act
     const r = await store.addTransitionsToAggregates([
-      { deltas: [delta('d1')], token: 'C1@1' },
-      { deltas: [delta('d1')], token: 'C2@1' },
-      { deltas: [delta('d2')], token: 'C3@1' },
-    ] as never);
+      { deltas: [aggDelta('d1')], token: 'C1@1' },
+      { deltas: [aggDelta('d1')], token: 'C2@1' },
+      { deltas: [aggDelta('d2')], token: 'C3@1' },
+    ]);
     // Assess
     expect(r).toEqual({ applied: 3, skipped: 0 });
     const inputs = db.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
     expect(inputs).toHaveLength(2);
     const d1 = inputs.find((i) => i.Key?.sk?.S === '2025-11-28#agg-d1')!;
-    expect(d1.ConditionExpression).toBe('NOT contains(#applied, :t0) AND NOT contains(#applied, :t1)');
+    expect(d1.ConditionExpression).toBe(
+      '(attribute_not_exists(#s0) OR #s0 < :v0) AND (attribute_not_exists(#s1) OR #s1 < :v1)' +
+        ' AND NOT contains(#applied, :t0) AND NOT contains(#applied, :t1)',
+    );
+    expect(d1.UpdateExpression).toContain('#s0 = :v0, #s1 = :v1 ADD #c0 :c0');
+    expect(d1.UpdateExpression).not.toContain(':tok');
+    expect(d1.ExpressionAttributeNames).toMatchObject({ '#s0': '@C1', '#s1': '@C2' });
     expect(d1.ExpressionAttributeValues?.[':c0']).toEqual({ N: '2' });
-    expect(d1.ExpressionAttributeValues?.[':tok']).toEqual({ SS: ['C1@1', 'C2@1'] });
+  });
+
+  it('should condition one case on its lowest version on the item and record its highest', async () => {
+    // Prepare: case C1 owes three steps that all fall on one item.
+    db.on(UpdateItemCommand).resolves({});
+    const store = new DynamoStore(new DynamoDBClient({}), 't');
+    // Act
+    const r = await store.addTransitionsToAggregates([
+      { deltas: [aggDelta('d')], token: 'C1@3' },
+      { deltas: [aggDelta('d')], token: 'C1@4' },
+      { deltas: [aggDelta('d')], token: 'C1@6' },
+    ]);
+    // Assess
+    expect(r).toEqual({ applied: 3, skipped: 0 });
+    const [input] = db.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    expect(input?.ConditionExpression).toMatch(/^\(attribute_not_exists\(#s0\) OR #s0 < :v0\) AND/);
+    expect(input?.UpdateExpression).toContain('#s0 = :w0 ADD');
+    expect(unmarshall(input?.ExpressionAttributeValues ?? {})).toMatchObject({ ':v0': 3, ':w0': 6, ':c0': 3 });
   });
 
   it('should fall back to one update per transition on an item where one of them counted before', async () => {
     // Prepare: the combined update fails (C1 was counted by an earlier try); then C1 is skipped and C2 applied.
     db.on(UpdateItemCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});
-    const delta = {
-      id: 'agg',
-      key: { day: '2025-11-28', department: 'd', category: '-', street: '-', channel: 'web' },
-      counters: { received: 1 },
-    };
     const store = new DynamoStore(new DynamoDBClient({}), 't');
     // Act
     const r = await store.addTransitionsToAggregates([
-      { deltas: [delta], token: 'C1@1' },
-      { deltas: [delta], token: 'C2@1' },
-    ] as never);
+      { deltas: [aggDelta('d')], token: 'C1@1' },
+      { deltas: [aggDelta('d')], token: 'C2@1' },
+    ]);
     // Assess
     expect(r).toEqual({ applied: 1, skipped: 1 });
-    const conditions = db.commandCalls(UpdateItemCommand).map((c) => c.args[0].input.ConditionExpression);
-    expect(conditions).toEqual([
-      'NOT contains(#applied, :t0) AND NOT contains(#applied, :t1)',
-      'NOT contains(#applied, :t)',
-      'NOT contains(#applied, :t)',
+    const inputs = db.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    expect(inputs.map((i) => i.ConditionExpression)).toEqual([
+      '(attribute_not_exists(#s0) OR #s0 < :v0) AND (attribute_not_exists(#s1) OR #s1 < :v1)' +
+        ' AND NOT contains(#applied, :t0) AND NOT contains(#applied, :t1)',
+      '(attribute_not_exists(#s0) OR #s0 < :v0) AND NOT contains(#applied, :t)',
+      '(attribute_not_exists(#s0) OR #s0 < :v0) AND NOT contains(#applied, :t)',
     ]);
+    expect(inputs.slice(1).map((i) => i.ExpressionAttributeNames?.['#s0'])).toEqual(['@C1', '@C2']);
+  });
+
+  it('should fall back in version order per case, however the transitions were listed', async () => {
+    // Prepare: the group fails; C1's steps were handed over out of order (6 before 4).
+    db.on(UpdateItemCommand).rejectsOnce(conflict()).resolves({});
+    const store = new DynamoStore(new DynamoDBClient({}), 't');
+    // Act
+    const r = await store.addTransitionsToAggregates([
+      { deltas: [aggDelta('d')], token: 'C1@6' },
+      { deltas: [aggDelta('d')], token: 'C1@4' },
+      { deltas: [aggDelta('d')], token: 'C1@5' },
+    ]);
+    // Assess: 4, 5, 6, one by one, each waiting for the one before.
+    expect(r).toEqual({ applied: 3, skipped: 0 });
+    const tokens = db
+      .commandCalls(UpdateItemCommand)
+      .slice(1)
+      .map((c) => unmarshall(c.args[0].input.ExpressionAttributeValues ?? {})[':t']);
+    expect(tokens).toEqual(['C1@4', 'C1@5', 'C1@6']);
+  });
+
+  it('should never sum the same transition twice on one item (a case listed twice)', async () => {
+    // Prepare: the first applies, the second finds its version seen.
+    db.on(UpdateItemCommand).resolvesOnce({}).rejects(conflict());
+    const store = new DynamoStore(new DynamoDBClient({}), 't');
+    // Act
+    const r = await store.addTransitionsToAggregates([
+      { deltas: [aggDelta('d')], token: 'C1@2' },
+      { deltas: [aggDelta('d')], token: 'C1@2' },
+    ]);
+    // Assess: no combined update, straight to one by one.
+    expect(r).toEqual({ applied: 1, skipped: 1 });
+    const inputs = db.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    expect(inputs).toHaveLength(2);
+    expect(inputs.map((i) => i.ExpressionAttributeValues?.[':c0'])).toEqual([{ N: '1' }, { N: '1' }]);
   });
 });

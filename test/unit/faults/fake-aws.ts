@@ -8,6 +8,9 @@
  *
  * Expressions: a small evaluator for the condition/key/filter grammar (comparisons, BETWEEN, AND/OR/NOT, parentheses,
  * attribute_exists, attribute_not_exists, begins_with, contains) and update expressions (SET a = v, ADD a n, REMOVE a).
+ * Paths may be document paths into maps (`#a.#b`) in conditions and in SET; a SET under a missing map raises
+ * DynamoDB's ValidationException ("The document path provided in the update expression is invalid for update"), after
+ * the condition was checked, as DynamoDB and dynalite do, and the item is left unchanged.
  */
 import {
   BatchGetItemCommand,
@@ -76,7 +79,8 @@ type Operand = { path: string } | { value: string };
 
 function tokenize(s: string): string[] {
   const out: string[] = [];
-  const re = /\s*(<=|>=|<>|[=<>(),]|[#:]?[A-Za-z_][\w.]*|\S)/gy;
+  // A path is one name or a document path of names (`#seen.#s0`, `a.b`).
+  const re = /\s*(<=|>=|<>|[=<>(),]|[#:]?[A-Za-z_]\w*(?:\.#?[A-Za-z_]\w*)*|\S)/gy;
   for (let m = re.exec(s); m; m = re.exec(s)) out.push(m[1]!);
   return out;
 }
@@ -151,8 +155,28 @@ function parseCondition(expr: string): Node {
 }
 
 const attrName = (p: string, ctx: Ctx) => (p.startsWith('#') ? (ctx.names[p] ?? p) : p);
+/** The names of a document path (`#a.#b` → [a, b]), each resolved through ExpressionAttributeNames. */
+const pathNames = (p: string, ctx: Ctx) => p.split('.').map((seg) => attrName(seg, ctx));
+const isMap = (x: unknown): x is Item =>
+  typeof x === 'object' && x !== null && !(x instanceof Set) && !Array.isArray(x) && !ArrayBuffer.isView(x);
+/** The value at a document path; undefined where the path or a map on it is missing. */
+function readPath(item: Item, names: readonly string[]): unknown {
+  let cur: unknown = item;
+  for (const n of names) {
+    if (!isMap(cur)) return undefined;
+    cur = cur[n];
+  }
+  return cur;
+}
 const read = (o: Operand, item: Item, ctx: Ctx): unknown =>
-  'value' in o ? ctx.values[o.value] : item[attrName(o.path, ctx)];
+  'value' in o ? ctx.values[o.value] : readPath(item, pathNames(o.path, ctx));
+
+/** What DynamoDB answers to a SET of `a.b` where the map `a` does not exist (the item is left unchanged). */
+export function invalidDocumentPathError(): Error {
+  return Object.assign(new Error('The document path provided in the update expression is invalid for update'), {
+    name: 'ValidationException',
+  });
+}
 
 function evaluate(n: Node, item: Item, ctx: Ctx): boolean {
   switch (n.k) {
@@ -202,7 +226,12 @@ function applyUpdate(expr: string, item: Item, ctx: Ctx): void {
     for (const part of clauses[i + 1]!.split(',').map((s) => s.trim())) {
       if (verb === 'SET') {
         const [l, r] = part.split('=').map((s) => s.trim()) as [string, string];
-        item[attrName(l, ctx)] = r.startsWith(':') ? ctx.values[r] : item[attrName(r, ctx)];
+        const value = r.startsWith(':') ? ctx.values[r] : readPath(item, pathNames(r, ctx));
+        const path = pathNames(l, ctx);
+        // A nested path needs its parent map to exist: DynamoDB refuses the whole update otherwise.
+        const parent = readPath(item, path.slice(0, -1));
+        if (!isMap(parent)) throw invalidDocumentPathError();
+        parent[path[path.length - 1]!] = value;
       } else if (verb === 'REMOVE') {
         delete item[attrName(part, ctx)];
       } else if (verb === 'ADD') {

@@ -117,17 +117,14 @@ describe('Command: cityloop verify, case items (over the in-memory AWS)', () => 
   function loseCreationCount(item: Record<string, unknown>): string {
     const owed: MetricsOwed[] = [{ version: 0, view: null, to: Number(item.version) }];
     const c = { ...(JSON.parse(String(item.doc)) as Case), metricsOwed: owed };
-    const token = `${c.caseId}@${item.version}`;
     let touched = 0;
     for (const t of owedTransitions(c)) {
       for (const d of t.deltas) {
         const agg = w.ddb.itemsOf('AGGMON#').find((a) => a.sk === `${d.key.day}#${d.id}`);
-        const applied = agg?.applied as Set<string> | undefined;
-        if (!agg || !applied?.has(token)) continue;
+        // The item's once-only mark: the highest version of the case it counted.
+        if (!agg || agg[`@${c.caseId}`] !== Number(item.version)) continue;
         for (const [name, n] of Object.entries(d.counters)) if (n) agg[name] = Number(agg[name] ?? 0) - n;
-        applied.delete(token);
-        // DynamoDB keeps no empty set: the attribute goes with its last element.
-        if (applied.size === 0) delete agg.applied;
+        delete agg[`@${c.caseId}`];
         touched++;
       }
     }

@@ -66,7 +66,7 @@ describe('Class: DynamoStore (SLA)', () => {
     expect(page.cursor).toMatchObject({ pk: 'CASE#C1' });
   });
 
-  it('should ADD a delta to its daily item with the transition token as the once-only condition', async () => {
+  it('should ADD a delta to its daily item and record the case version, on the once-only condition', async () => {
     // Prepare
     db.on(UpdateItemCommand).resolves({});
     // Act
@@ -76,13 +76,16 @@ describe('Class: DynamoStore (SLA)', () => {
     const input = db.commandCalls(UpdateItemCommand)[0]?.args[0].input;
     expect(unmarshall(input?.Key ?? {})).toEqual({ pk: 'AGGMON#2025-11', sk: `2025-11-03#${delta.id}` });
     expect(input?.UpdateExpression).toBe(
-      'SET #k0 = :k0, #k1 = :k1, #k2 = :k2, #k3 = :k3, #k4 = :k4 ADD #c0 :c0, #c1 :c1, #applied :tok',
+      'SET #k0 = :k0, #k1 = :k1, #k2 = :k2, #k3 = :k3, #k4 = :k4, #s0 = :v0 ADD #c0 :c0, #c1 :c1',
     );
-    expect(input?.ConditionExpression).toBe('NOT contains(#applied, :t)');
+    expect(input?.ConditionExpression).toBe('(attribute_not_exists(#s0) OR #s0 < :v0) AND NOT contains(#applied, :t)');
     const values = unmarshall(input?.ExpressionAttributeValues ?? {});
     expect(values[':c0']).toBe(1);
-    expect(values[':tok']).toEqual(new Set(['C1@1']));
-    expect(input?.ExpressionAttributeNames?.['#c1']).toBe('dueToSign');
+    expect(values[':v0']).toBe(1);
+    expect(values[':t']).toBe('C1@1');
+    expect(values[':tok']).toBeUndefined();
+    expect(input?.ExpressionAttributeNames).toMatchObject({ '#c1': 'dueToSign', '#s0': '@C1' });
+    expect(db.commandCalls(UpdateItemCommand)).toHaveLength(1);
   });
 
   it('should count an item that already holds the token as skipped', async () => {
@@ -94,7 +97,24 @@ describe('Class: DynamoStore (SLA)', () => {
     expect(r).toEqual({ applied: 0, skipped: 2 });
   });
 
-  it('should read a period with one sort-key range per month, following pages, without the token sets', async () => {
+  it('should pass any other error on, and keep the string set for a token without a version', async () => {
+    // Prepare
+    db.on(UpdateItemCommand).rejectsOnce(new Error('throttled')).resolves({});
+    // Act
+    const failed = store().addToAggregates([delta], 'C1@2');
+    await expect(failed).rejects.toThrow('throttled');
+    const r = await store().addToAggregates([delta], 'C1@3-');
+    // Assess: a withdrawal's token is not `<caseId>@<digits>`: the former scheme, no case version.
+    expect(r).toEqual({ applied: 1, skipped: 0 });
+    const input = db.commandCalls(UpdateItemCommand)[1]?.args[0].input;
+    expect(input?.UpdateExpression).toBe(
+      'SET #k0 = :k0, #k1 = :k1, #k2 = :k2, #k3 = :k3, #k4 = :k4 ADD #c0 :c0, #c1 :c1, #applied :tok',
+    );
+    expect(input?.ConditionExpression).toBe('NOT contains(#applied, :t)');
+    expect(unmarshall(input?.ExpressionAttributeValues ?? {})[':tok']).toEqual(new Set(['C1@3-']));
+  });
+
+  it('should read a period with one sort-key range per month, following pages, without the once-only marks', async () => {
     // Prepare: the days 2025-10-30 .. 2025-11-02 span two month partitions; October answers in two pages.
     db.on(QueryCommand).callsFake(
       (input: { ExpressionAttributeValues: Record<string, unknown>; ExclusiveStartKey?: unknown }) => {
@@ -120,6 +140,7 @@ describe('Class: DynamoStore (SLA)', () => {
     ]);
     expect(calls[0]?.KeyConditionExpression).toBe('pk = :pk AND sk BETWEEN :from AND :to');
     expect(calls[0]?.ProjectionExpression).not.toContain('applied');
+    expect(calls[0]?.ProjectionExpression).not.toContain('@');
     expect(rows.map((r) => [r.day, r.received, r.closed, r.dueToClose])).toEqual([
       ['2025-10-30', 2, 1, 0],
       ['2025-10-31', 2, 1, 0],
