@@ -6,33 +6,19 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Case } from '#core/case.ts';
-import type { PendingRequest } from '#core/lifecycle/types.ts';
 import type { CasePage, CaseStore } from '#core/ports.ts';
 import { setLogSink } from '#functions/lib/log.ts';
 import { resetRuntime, setRuntime } from '#functions/lib/runtime.ts';
-import { FixedClock, harness, MemoryBus, MemoryCases, MemoryOutbox, triagedCase } from './fakes.ts';
-
-const extension: PendingRequest = {
-  kind: 'extension',
-  reason: '等待物资',
-  requestedAt: '2025-11-29T10:00:00.000+08:00',
-  requestedBy: { role: 'department', id: 'cg-clerk' },
-  newDueAt: '2025-12-30T18:00:00.000+08:00',
-};
-
-const tn = (n: number) => `20251128${String(n).padStart(6, '0')}`;
-
-/** A chengguan case in `state`, due on day `day` of December (a later day sorts later in its state). */
-function caseIn(n: number, state: Case['state'], day: number, pending: PendingRequest | null = null): Case {
-  const c = triagedCase(tn(n));
-  return {
-    ...c,
-    state,
-    deadlines: { resolveDue: `2025-12-${String(day).padStart(2, '0')}T18:00:00.000+08:00` },
-    pending,
-    announcedVersion: c.version,
-  };
-}
+import {
+  chengguanCaseIn,
+  EXTENSION_REQUEST,
+  FixedClock,
+  harness,
+  MemoryBus,
+  MemoryCases,
+  MemoryOutbox,
+  trackingNoOf,
+} from './fakes.ts';
 
 /** The in-memory store with its pending-index reads counted; `pendingRead` replaces that read (a stale index). */
 function countingStore(opts: { withoutIndex?: boolean; pendingRead?: () => Promise<CasePage> } = {}) {
@@ -61,14 +47,15 @@ describe('Class: CaseService (listDepartment and the requests waiting for a supe
   it('should show a 延期申请 on a case beyond the cut of its state, once, after the cases read of that state', async () => {
     // Prepare: 5 cases in hand, the one due last asks for more time; 1 new case; a page of 2 per state
     const { store, memory, pendingReads } = countingStore();
-    for (let i = 1; i <= 5; i++) await memory.createCase(caseIn(i, 'signed', i, i === 5 ? extension : null));
-    await memory.createCase(caseIn(6, 'dispatched', 1));
+    for (let i = 1; i <= 5; i++)
+      await memory.createCase(chengguanCaseIn(i, 'signed', i, i === 5 ? EXTENSION_REQUEST : null));
+    await memory.createCase(chengguanCaseIn(6, 'dispatched', 1));
     const { service } = harness({ cases: store });
     // Act
     const list = await service.listDepartment('chengguan', { limit: 2 });
     // Assess
-    expect(ids(list.cases)).toEqual([tn(6), tn(1), tn(2), tn(5)]);
-    expect(list.cases.at(-1)?.pending).toEqual(extension);
+    expect(ids(list.cases)).toEqual([trackingNoOf(6), trackingNoOf(1), trackingNoOf(2), trackingNoOf(5)]);
+    expect(list.cases.at(-1)?.pending).toEqual(EXTENSION_REQUEST);
     expect(Object.keys(list.more)).toEqual(['signed']);
     expect(pendingReads()).toBe(1);
   });
@@ -76,14 +63,14 @@ describe('Class: CaseService (listDepartment and the requests waiting for a supe
   it('should not read the pending index when no page of a state being worked on was cut', async () => {
     // Prepare: everything fits; more closed cases than one page of an ended state
     const { store, memory, pendingReads } = countingStore();
-    await memory.createCase(caseIn(1, 'signed', 1, extension));
-    await memory.createCase(caseIn(2, 'signed', 2));
-    for (let i = 3; i <= 5; i++) await memory.createCase(caseIn(i, 'closed', i));
+    await memory.createCase(chengguanCaseIn(1, 'signed', 1, EXTENSION_REQUEST));
+    await memory.createCase(chengguanCaseIn(2, 'signed', 2));
+    for (let i = 3; i <= 5; i++) await memory.createCase(chengguanCaseIn(i, 'closed', i));
     const { service } = harness({ cases: store });
     // Act
     const list = await service.listDepartment('chengguan', { limit: 2 });
     // Assess
-    expect(ids(list.cases)).toEqual([tn(1), tn(2), tn(5), tn(4)]);
+    expect(ids(list.cases)).toEqual([trackingNoOf(1), trackingNoOf(2), trackingNoOf(5), trackingNoOf(4)]);
     expect(Object.keys(list.more)).toEqual(['closed']);
     expect(pendingReads()).toBe(0);
   });
@@ -92,42 +79,53 @@ describe('Class: CaseService (listDepartment and the requests waiting for a supe
     // Prepare: a page of 3; requests on the first case (inside the page) and on two beyond it, the later-due one
     // asked first; the pending index's page (the oldest requests first) holds all three
     const { store, memory } = countingStore();
-    await memory.createCase(caseIn(1, 'signed', 1, { ...extension, requestedAt: '2025-11-29T11:00:00.000+08:00' }));
-    for (let i = 2; i <= 4; i++) await memory.createCase(caseIn(i, 'signed', i));
-    await memory.createCase(caseIn(5, 'signed', 9, { ...extension, requestedAt: '2025-11-29T08:00:00.000+08:00' }));
-    await memory.createCase(caseIn(6, 'signed', 7, extension));
+    await memory.createCase(
+      chengguanCaseIn(1, 'signed', 1, { ...EXTENSION_REQUEST, requestedAt: '2025-11-29T11:00:00.000+08:00' }),
+    );
+    for (let i = 2; i <= 4; i++) await memory.createCase(chengguanCaseIn(i, 'signed', i));
+    await memory.createCase(
+      chengguanCaseIn(5, 'signed', 9, { ...EXTENSION_REQUEST, requestedAt: '2025-11-29T08:00:00.000+08:00' }),
+    );
+    await memory.createCase(chengguanCaseIn(6, 'signed', 7, EXTENSION_REQUEST));
     const { service } = harness({ cases: store });
     // Act
     const list = await service.listDepartment('chengguan', { limit: 3 });
     // Assess
-    expect(ids(list.cases)).toEqual([tn(1), tn(2), tn(3), tn(6), tn(5)]);
+    expect(ids(list.cases)).toEqual([
+      trackingNoOf(1),
+      trackingNoOf(2),
+      trackingNoOf(3),
+      trackingNoOf(6),
+      trackingNoOf(5),
+    ]);
   });
 
   it('should drop what a stale pending index still lists (decided, ended, moved to another department)', async () => {
     // Prepare: the index lags behind three cases
     const stale = [
-      caseIn(7, 'signed', 9, null),
-      caseIn(8, 'closed', 9, extension),
-      { ...caseIn(9, 'signed', 9, extension), department: 'zhujian' },
+      chengguanCaseIn(7, 'signed', 9, null),
+      chengguanCaseIn(8, 'closed', 9, EXTENSION_REQUEST),
+      { ...chengguanCaseIn(9, 'signed', 9, EXTENSION_REQUEST), department: 'zhujian' },
     ];
     const { store, memory } = countingStore({ pendingRead: async () => ({ cases: stale }) });
-    for (let i = 1; i <= 3; i++) await memory.createCase(caseIn(i, 'signed', i));
+    for (let i = 1; i <= 3; i++) await memory.createCase(chengguanCaseIn(i, 'signed', i));
     const { service } = harness({ cases: store });
     // Act
     const list = await service.listDepartment('chengguan', { limit: 2 });
     // Assess
-    expect(ids(list.cases)).toEqual([tn(1), tn(2)]);
+    expect(ids(list.cases)).toEqual([trackingNoOf(1), trackingNoOf(2)]);
   });
 
   it('should answer as before on a store without the pending index', async () => {
     // Prepare
     const { store, memory } = countingStore({ withoutIndex: true });
-    for (let i = 1; i <= 3; i++) await memory.createCase(caseIn(i, 'signed', i, i === 3 ? extension : null));
+    for (let i = 1; i <= 3; i++)
+      await memory.createCase(chengguanCaseIn(i, 'signed', i, i === 3 ? EXTENSION_REQUEST : null));
     const { service } = harness({ cases: store });
     // Act
     const list = await service.listDepartment('chengguan', { limit: 2 });
     // Assess
-    expect(ids(list.cases)).toEqual([tn(1), tn(2)]);
+    expect(ids(list.cases)).toEqual([trackingNoOf(1), trackingNoOf(2)]);
     expect(Object.keys(list.more)).toEqual(['signed']);
   });
 });
@@ -156,7 +154,8 @@ describe('Handler: GET /api/supervisor/cases?department=X (in-memory ports)', ()
 
   it('should show a department’s 延期申请 behind more cases in hand than the limit, and say the list is cut', async () => {
     // Prepare
-    for (let i = 1; i <= 4; i++) await store.createCase(caseIn(i, 'signed', i, i === 4 ? extension : null));
+    for (let i = 1; i <= 4; i++)
+      await store.createCase(chengguanCaseIn(i, 'signed', i, i === 4 ? EXTENSION_REQUEST : null));
     // Act
     const res = await sup(
       {
@@ -181,7 +180,7 @@ describe('Handler: GET /api/supervisor/cases?department=X (in-memory ports)', ()
     // Assess
     expect(res.statusCode).toBe(200);
     const body = JSON.parse(res.body) as { cases: { caseId: string }[]; truncated: boolean };
-    expect(body.cases.map((c) => c.caseId)).toEqual([tn(1), tn(2), tn(4)]);
+    expect(body.cases.map((c) => c.caseId)).toEqual([trackingNoOf(1), trackingNoOf(2), trackingNoOf(4)]);
     expect(body.truncated).toBe(true);
   });
 });

@@ -4,6 +4,7 @@ import { CaseService, type CaseServiceDeps } from '#core/cases/service.ts';
 import { CityLoopError } from '#core/errors.ts';
 import type { Citizen } from '#core/intake/schema.ts';
 import { ENDED_STATES } from '#core/lifecycle/states.ts';
+import type { PendingRequest } from '#core/lifecycle/types.ts';
 import type {
   Bus,
   BusEvent,
@@ -209,3 +210,41 @@ export const CHENGGUAN = { role: 'department', id: 'cg-clerk', department: 'chen
 export const ZHUJIAN = { role: 'department', id: 'zj-clerk', department: 'zhujian' } as const;
 export const SUPERVISOR = { role: 'supervisor', id: 'sup-001' } as const;
 export const AGENT = { role: 'agent', id: 'agent-001' } as const;
+
+/** A 延期申请 of 城管 waiting for a supervisor (the pending-request tests). */
+export const EXTENSION_REQUEST: PendingRequest = {
+  kind: 'extension',
+  reason: '等待物资',
+  requestedAt: '2025-11-29T10:00:00.000+08:00',
+  requestedBy: { role: 'department', id: 'cg-clerk' },
+  newDueAt: '2025-12-30T18:00:00.000+08:00',
+};
+
+/** A 退单申请 of 城管 waiting for a supervisor. */
+export const RETURN_REQUEST: PendingRequest = {
+  kind: 'return',
+  reason: '不属于本单位职责',
+  requestedAt: '2025-11-29T11:00:00.000+08:00',
+  requestedBy: { role: 'department', id: 'cg-clerk' },
+  from: 'dispatched',
+};
+
+/** The n-th tracking number of 2025-11-28. */
+export const trackingNoOf = (n: number): string => `20251128${String(n).padStart(6, '0')}`;
+
+/** A chengguan case in `state`, due on day `day` of December (a later day sorts later in its state). */
+export function chengguanCaseIn(
+  n: number,
+  state: Case['state'],
+  day: number,
+  pending: PendingRequest | null = null,
+): Case {
+  const c = triagedCase(trackingNoOf(n));
+  return {
+    ...c,
+    state,
+    deadlines: { resolveDue: `2025-12-${String(day).padStart(2, '0')}T18:00:00.000+08:00` },
+    pending,
+    announcedVersion: c.version,
+  };
+}

@@ -4,39 +4,8 @@
  * index's order; when the whole range fits one read, the pending index is not read at all.
  */
 import { describe, expect, it } from 'vitest';
-import type { Case } from '#core/case.ts';
-import type { PendingRequest } from '#core/lifecycle/types.ts';
 import type { CaseStore } from '#core/ports.ts';
-import { harness, MemoryCases, triagedCase } from './fakes.ts';
-
-const extension: PendingRequest = {
-  kind: 'extension',
-  reason: '等待物资',
-  requestedAt: '2025-11-29T10:00:00.000+08:00',
-  requestedBy: { role: 'department', id: 'cg-clerk' },
-  newDueAt: '2025-12-30T18:00:00.000+08:00',
-};
-const returnRequest: PendingRequest = {
-  kind: 'return',
-  reason: '不属于本单位职责',
-  requestedAt: '2025-11-29T11:00:00.000+08:00',
-  requestedBy: { role: 'department', id: 'cg-clerk' },
-  from: 'dispatched',
-};
-
-const tn = (n: number) => `20251128${String(n).padStart(6, '0')}`;
-
-/** A chengguan case in `state`, due on day `day` of December (a later day sorts later in its state). */
-function caseIn(n: number, state: Case['state'], day: number, pending: PendingRequest | null = null): Case {
-  const c = triagedCase(tn(n));
-  return {
-    ...c,
-    state,
-    deadlines: { resolveDue: `2025-12-${String(day).padStart(2, '0')}T18:00:00.000+08:00` },
-    pending,
-    announcedVersion: c.version,
-  };
-}
+import { chengguanCaseIn, EXTENSION_REQUEST, harness, MemoryCases, RETURN_REQUEST, trackingNoOf } from './fakes.ts';
 
 /** The in-memory store, counting the pending-index reads; `withoutIndex` leaves the method out (older stores). */
 function countingStore(withoutIndex = false): { store: CaseStore; memory: MemoryCases; pendingReads: () => number } {
@@ -66,13 +35,14 @@ describe('Class: CaseService (supervisors’ overview and pending requests)', ()
   it('should show a 延期申请 on a case in hand that sorts after more cases than the limit, once', async () => {
     // Prepare: 5 cases in hand, the one due last asks for more time; a page of 2
     const { store, memory, pendingReads } = countingStore();
-    for (let i = 1; i <= 5; i++) await memory.createCase(caseIn(i, 'signed', i, i === 5 ? extension : null));
+    for (let i = 1; i <= 5; i++)
+      await memory.createCase(chengguanCaseIn(i, 'signed', i, i === 5 ? EXTENSION_REQUEST : null));
     const { service } = harness({ cases: store });
     // Act
     const open = await service.listDepartmentOpen('chengguan', 2);
     // Assess: the 2 most urgent, then the one waiting for a supervisor, in the index's order
-    expect(open.cases.map((c) => c.caseId)).toEqual([tn(1), tn(2), tn(5)]);
-    expect(open.cases[2]?.pending).toEqual(extension);
+    expect(open.cases.map((c) => c.caseId)).toEqual([trackingNoOf(1), trackingNoOf(2), trackingNoOf(5)]);
+    expect(open.cases[2]?.pending).toEqual(EXTENSION_REQUEST);
     expect(open.truncated).toBe(true);
     expect(pendingReads()).toBe(1);
   });
@@ -80,28 +50,29 @@ describe('Class: CaseService (supervisors’ overview and pending requests)', ()
   it('should miss that request on a store without the pending index (the gap the index closes)', async () => {
     // Prepare
     const { store, memory } = countingStore(true);
-    for (let i = 1; i <= 5; i++) await memory.createCase(caseIn(i, 'signed', i, i === 5 ? extension : null));
+    for (let i = 1; i <= 5; i++)
+      await memory.createCase(chengguanCaseIn(i, 'signed', i, i === 5 ? EXTENSION_REQUEST : null));
     const { service } = harness({ cases: store });
     // Act
     const open = await service.listDepartmentOpen('chengguan', 2);
     // Assess
-    expect(open.cases.map((c) => c.caseId)).toEqual([tn(1), tn(2)]);
+    expect(open.cases.map((c) => c.caseId)).toEqual([trackingNoOf(1), trackingNoOf(2)]);
     expect(open.truncated).toBe(true);
   });
 
   it('should show a 退单申请 whose state run was cut by the closures before it', async () => {
     // Prepare: 3 closures to review (resolved sorts before returnRequested in the same run), then a return
     const { store, memory } = countingStore();
-    for (let i = 1; i <= 3; i++) await memory.createCase(caseIn(i, 'resolved', i));
-    await memory.createCase(caseIn(4, 'returnRequested', 1, returnRequest));
+    for (let i = 1; i <= 3; i++) await memory.createCase(chengguanCaseIn(i, 'resolved', i));
+    await memory.createCase(chengguanCaseIn(4, 'returnRequested', 1, RETURN_REQUEST));
     const { service } = harness({ cases: store });
     // Act
     const open = await service.listDepartmentOpen('chengguan', 2);
     // Assess
     expect(open.cases.map((c) => [c.caseId, c.state])).toEqual([
-      [tn(1), 'resolved'],
-      [tn(2), 'resolved'],
-      [tn(4), 'returnRequested'],
+      [trackingNoOf(1), 'resolved'],
+      [trackingNoOf(2), 'resolved'],
+      [trackingNoOf(4), 'returnRequested'],
     ]);
     expect(open.truncated).toBe(true);
   });
@@ -109,24 +80,26 @@ describe('Class: CaseService (supervisors’ overview and pending requests)', ()
   it('should not list a request twice when its case is in the page already', async () => {
     // Prepare: the most urgent case is the one asking for more time
     const { store, memory, pendingReads } = countingStore();
-    for (let i = 1; i <= 5; i++) await memory.createCase(caseIn(i, 'signed', i, i === 1 ? extension : null));
+    for (let i = 1; i <= 5; i++)
+      await memory.createCase(chengguanCaseIn(i, 'signed', i, i === 1 ? EXTENSION_REQUEST : null));
     const { service } = harness({ cases: store });
     // Act
     const open = await service.listDepartmentOpen('chengguan', 2);
     // Assess
-    expect(open.cases.map((c) => c.caseId)).toEqual([tn(1), tn(2)]);
+    expect(open.cases.map((c) => c.caseId)).toEqual([trackingNoOf(1), trackingNoOf(2)]);
     expect(pendingReads()).toBe(1);
   });
 
   it('should not read the pending index when the whole range fits one read', async () => {
     // Prepare
     const { store, memory, pendingReads } = countingStore();
-    for (let i = 1; i <= 3; i++) await memory.createCase(caseIn(i, 'signed', i, i === 3 ? extension : null));
+    for (let i = 1; i <= 3; i++)
+      await memory.createCase(chengguanCaseIn(i, 'signed', i, i === 3 ? EXTENSION_REQUEST : null));
     const { service } = harness({ cases: store });
     // Act
     const open = await service.listDepartmentOpen('chengguan', 100);
     // Assess
-    expect(open.cases.map((c) => c.caseId)).toEqual([tn(1), tn(2), tn(3)]);
+    expect(open.cases.map((c) => c.caseId)).toEqual([trackingNoOf(1), trackingNoOf(2), trackingNoOf(3)]);
     expect(open.truncated).toBe(false);
     expect(pendingReads()).toBe(0);
   });
@@ -134,11 +107,11 @@ describe('Class: CaseService (supervisors’ overview and pending requests)', ()
   it('should drop index entries that moved on (request decided, case ended or moved to another department)', async () => {
     // Prepare: a lagging index still gives three cases that no longer wait for a supervisor
     const memory = new MemoryCases();
-    for (let i = 1; i <= 5; i++) await memory.createCase(caseIn(i, 'signed', i));
+    for (let i = 1; i <= 5; i++) await memory.createCase(chengguanCaseIn(i, 'signed', i));
     const stale = [
-      caseIn(6, 'signed', 6, null),
-      caseIn(7, 'closed', 7, extension),
-      { ...caseIn(8, 'signed', 8, extension), department: 'zhujian' },
+      chengguanCaseIn(6, 'signed', 6, null),
+      chengguanCaseIn(7, 'closed', 7, EXTENSION_REQUEST),
+      { ...chengguanCaseIn(8, 'signed', 8, EXTENSION_REQUEST), department: 'zhujian' },
     ];
     const store = Object.assign(Object.create(memory) as MemoryCases, {
       listPendingRequests: async () => ({ cases: stale }),
@@ -147,7 +120,7 @@ describe('Class: CaseService (supervisors’ overview and pending requests)', ()
     // Act
     const open = await service.listDepartmentOpen('chengguan', 2);
     // Assess
-    expect(open.cases.map((c) => c.caseId)).toEqual([tn(1), tn(2)]);
+    expect(open.cases.map((c) => c.caseId)).toEqual([trackingNoOf(1), trackingNoOf(2)]);
   });
 
   it('should say the overview is cut when more requests wait than were read', async () => {
@@ -155,14 +128,14 @@ describe('Class: CaseService (supervisors’ overview and pending requests)', ()
     const { store, memory } = countingStore();
     for (let i = 1; i <= 4; i++) {
       await memory.createCase(
-        caseIn(i, 'signed', i, { ...extension, requestedAt: `2025-11-29T1${i}:00:00.000+08:00` }),
+        chengguanCaseIn(i, 'signed', i, { ...EXTENSION_REQUEST, requestedAt: `2025-11-29T1${i}:00:00.000+08:00` }),
       );
     }
     const { service } = harness({ cases: store });
     // Act
     const open = await service.listDepartmentOpen('chengguan', 2);
     // Assess
-    expect(open.cases.map((c) => c.caseId)).toEqual([tn(1), tn(2)]);
+    expect(open.cases.map((c) => c.caseId)).toEqual([trackingNoOf(1), trackingNoOf(2)]);
     expect(open.truncated).toBe(true);
   });
 });
