@@ -498,11 +498,6 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
     const values: Record<string, unknown> = {};
     const set: string[] = [];
     const add: string[] = [];
-    for (const [i, f] of (['day', ...DIMENSIONS] as const).entries()) {
-      names[`#k${i}`] = f;
-      values[`:k${i}`] = d.key[f];
-      set.push(`#k${i} = :k${i}`);
-    }
     for (const [i, [name, amount]] of Object.entries(counters).entries()) {
       if (!amount) continue;
       names[`#c${i}`] = name;
@@ -545,15 +540,41 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
       values[':tok'] = new Set(unversioned);
       add.push('#applied :tok');
     }
+    return this.updateAggregate(d.key, d.id, { set, add, conditions, names, values });
+  }
+
+  /**
+   * ONE UpdateItem `SET … ADD …` on the daily aggregate item `id` of `key`, which also SETs the key's day and dimensions
+   * (an item is created by its first update), under `conditions` (if any); false when they failed.
+   */
+  private async updateAggregate(
+    key: AggregateKey,
+    id: string,
+    u: {
+      set: readonly string[];
+      add: readonly string[];
+      conditions: readonly string[];
+      names: Record<string, string>;
+      values: Record<string, unknown>;
+    },
+  ): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const set: string[] = [];
+    for (const [i, f] of (['day', ...DIMENSIONS] as const).entries()) {
+      names[`#k${i}`] = f;
+      values[`:k${i}`] = key[f];
+      set.push(`#k${i} = :k${i}`);
+    }
     try {
       await this.db.send(
         new UpdateItemCommand({
           TableName: this.table,
-          Key: marshall({ pk: aggregatePk(d.key.day), sk: aggregateSk(d.key.day, d.id) }),
-          UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}`,
-          ...(conditions.length ? { ConditionExpression: conditions.join(' AND ') } : {}),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values),
+          Key: marshall({ pk: aggregatePk(key.day), sk: aggregateSk(key.day, id) }),
+          UpdateExpression: `SET ${[...set, ...u.set].join(', ')} ADD ${u.add.join(', ')}`,
+          ...(u.conditions.length ? { ConditionExpression: u.conditions.join(' AND ') } : {}),
+          ExpressionAttributeNames: { ...names, ...u.names },
+          ExpressionAttributeValues: marshall({ ...values, ...u.values }),
         }),
       );
       return true;
@@ -579,11 +600,6 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
     const set: string[] = [];
     const add: string[] = [];
     const conditions: string[] = [];
-    for (const [i, f] of (['day', ...DIMENSIONS] as const).entries()) {
-      names[`#k${i}`] = f;
-      values[`:k${i}`] = key[f];
-      set.push(`#k${i} = :k${i}`);
-    }
     for (const [i, [name, c]] of Object.entries(counters).entries()) {
       if (!c || c.expected === c.stored) continue;
       names[`#c${i}`] = name;
@@ -593,22 +609,7 @@ export class DynamoStore implements ReportStore, CaseStore, SequenceStore, Aggre
       conditions.push(c.stored === 0 ? `(attribute_not_exists(#c${i}) OR #c${i} = :s${i})` : `#c${i} = :s${i}`);
     }
     if (add.length === 0) return true;
-    try {
-      await this.db.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: marshall({ pk: aggregatePk(key.day), sk: aggregateSk(key.day, id) }),
-          UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}`,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values),
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (!(e instanceof ConditionalCheckFailedException)) throw e;
-      return false;
-    }
+    return this.updateAggregate(key, id, { set, add, conditions, names, values });
   }
 
   /**
