@@ -21,7 +21,7 @@ import type { Action } from '../lifecycle/actions.ts';
 import { applyAction } from '../lifecycle/machine.ts';
 import { CASE_STATES, ENDED_STATES as ENDED, OPEN_STATES } from '../lifecycle/states.ts';
 import type { Actor, AuditRecord, TimeWindows } from '../lifecycle/types.ts';
-import type { Bus, BusEvent, CaseStore, Clock, OutboundMessage, Outbox } from '../ports.ts';
+import type { Bus, BusEvent, CasePage, CaseStore, Clock, OutboundMessage, Outbox } from '../ports.ts';
 import type { CaseMetricsPort } from '../sla/case-metrics.ts';
 import type { Category, Department } from '../taxonomy/types.ts';
 import { caseEvent } from '../triage/triage.ts';
@@ -128,6 +128,27 @@ export const OPEN_RANGES: readonly (readonly [string, string])[] = (() => {
   return runs;
 })();
 
+/** A case's place in the department index (`<state>#<deadline>#<caseId>`, as `DynamoStore` keys it). */
+const departmentIndexKey = (c: Case): string =>
+  `${c.state}#${(c.deadlines as { resolveDue?: string } | undefined)?.resolveDue ?? c.receivedAt}#${c.caseId}`;
+
+const byDepartmentIndex = (a: Case, b: Case): number => {
+  const ka = departmentIndexKey(a);
+  const kb = departmentIndexKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
+
+/**
+ * The requests waiting for a supervisor on a page of the sparse pending index that the department's lists did not
+ * already hold (`seen`), in the department index's order. The index is eventually consistent: an entry whose request
+ * was decided since (`pending` null again), whose case ended or moved to another department, is dropped.
+ */
+function waitingOf(page: CasePage | undefined, department: string, seen: ReadonlySet<string>): Case[] {
+  return (page?.cases ?? [])
+    .filter((c) => c.department === department && !ENDED.has(c.state) && c.pending != null && !seen.has(c.caseId))
+    .sort(byDepartmentIndex);
+}
+
 export class CaseService {
   private readonly log: ServiceLog;
 
@@ -193,14 +214,8 @@ export class CaseService {
     const cut = pages.some((p) => p.cursor !== undefined && !ENDED.has(p.state));
     if (!cut || !store.listPendingRequests) return { cases: pages.flatMap((p) => p.cases), more };
     const seen = new Set(pages.flatMap((p) => p.cases.map((c) => c.caseId)));
-    // Eventually consistent too: a request decided since has `pending` null again, a case may have moved on.
-    const waiting = (await store.listPendingRequests(department, limit)).cases.filter(
-      (c) => c.department === department && !ENDED.has(c.state) && c.pending != null && !seen.has(c.caseId),
-    );
-    // Beyond the cut of their state: after the cases read of it, in the department index's order (deadline, case id).
-    const due = (c: Case) =>
-      `${(c.deadlines as { resolveDue?: string } | undefined)?.resolveDue ?? c.receivedAt}#${c.caseId}`;
-    waiting.sort((a, b) => (due(a) < due(b) ? -1 : due(a) > due(b) ? 1 : 0));
+    const waiting = waitingOf(await store.listPendingRequests(department, limit), department, seen);
+    // Beyond the cut of their state: after the cases read of it, in the department index's order.
     const cases = pages.flatMap((p) => [...p.cases, ...waiting.filter((c) => c.state === p.state)]);
     return { cases, more };
   }
@@ -228,15 +243,10 @@ export class CaseService {
     ]);
     const cases = pages.flatMap((p) => p?.cases ?? []).filter(open);
     const truncated = pages.some((p) => p?.cursor !== undefined) || pending?.cursor !== undefined;
-    const seen = new Set(cases.map((c) => c.caseId));
-    // The pending index is eventually consistent too: a request decided since has `pending` null again.
-    const waiting = (pending?.cases ?? []).filter((c) => open(c) && c.pending != null && !seen.has(c.caseId));
+    const waiting = waitingOf(pending, department, new Set(cases.map((c) => c.caseId)));
     if (waiting.length === 0) return { cases, truncated };
-    // In the department index's order (`<state>#<deadline>#<caseId>`), which the runs were read in.
-    const key = (c: Case) =>
-      `${c.state}#${(c.deadlines as { resolveDue?: string } | undefined)?.resolveDue ?? c.receivedAt}#${c.caseId}`;
-    const merged = [...cases, ...waiting].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-    return { cases: merged, truncated };
+    // In the department index's order, which the runs were read in.
+    return { cases: [...cases, ...waiting].sort(byDepartmentIndex), truncated };
   }
 
   /** Applies one action; throws a CityLoopError (4xx) when it is refused or the race is lost. */
