@@ -3,18 +3,15 @@
  * `@<caseId>` holding the highest version counted on the item, so an item grows by about one entry per CASE, not one
  * token per transition, in one update. Items of the former scheme (a token per transition) are honoured.
  */
-import {
-  type AttributeValue,
-  CreateTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStore } from '#adapters/dynamo/store.ts';
 import type { AggregateDelta } from '#core/sla/metrics.ts';
+import { defaultDepartments } from '#core/taxonomy/defaults.ts';
+import { buildTopology } from '#core/topology.ts';
 import { type Emulator, startDynalite } from '#local/emulators.ts';
+import { ensureTable } from '#local/provision.ts';
 import { itemSize, numberSize, type WireItem } from '../../bench/cost-model.ts';
 
 const TABLE = 'cityloop-aggregates';
@@ -41,20 +38,8 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  await db.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  // The table as the local stack makes it.
+  await ensureTable(db, TABLE, buildTopology(defaultDepartments));
 });
 afterAll(async () => {
   db?.destroy();
